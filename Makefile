@@ -1,0 +1,75 @@
+# cluster_ops.kubeadm: one entry point for set-up, linters, tests and benchmarks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(abspath $(VENV))/bin
+BUILD := .build
+COLLECTIONS := $(abspath $(BUILD))/collections
+TREE := $(COLLECTIONS)/ansible_collections/cluster_ops/kubeadm
+SANITY_ROOT := $(abspath $(BUILD))/sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/cluster_ops/kubeadm
+APT_PACKAGES := etcd-server etcd-client systemd-container debootstrap openssl rsync iproute2
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(COLLECTIONS)
+
+.PHONY: help deps venv collection lint ruff ansible-lint sanity units integration test bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+deps: ## install the Debian packages the lab and the etcd tests need (root)
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
+	@systemctl disable --now etcd >/dev/null 2>&1 || true
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create the Python environment
+
+collection: venv ## make the repository importable as ansible_collections.cluster_ops.kubeadm
+	@mkdir -p $(dir $(TREE))
+	@ln -sfn $(CURDIR) $(TREE)
+
+ruff: venv ## ruff lint and format checks on all Python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+ansible-lint: collection ## ansible-lint, production profile
+	$(BIN)/ansible-lint --profile production
+
+lint: ruff ansible-lint ## every linter
+
+sanity: venv ## build the collection, install the artifact, run ansible-test sanity and units on it
+	rm -rf $(BUILD)/dist $(SANITY_ROOT) && mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+	$(BIN)/ansible-galaxy collection install --force -p $(SANITY_ROOT) $(BUILD)/dist/cluster_ops-kubeadm-*.tar.gz
+	@pipver=$$(sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | tr . _); \
+	  mkdir -p ~/.ansible/test/cache && cp .ci/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${pipver:-24_2}.py
+	cd $(SANITY_TREE) && git init -q . && git add -A >/dev/null && \
+	  env -u PYTHONPATH $(BIN)/ansible-test sanity --python 3.11 --requirements --color no && \
+	  env -u PYTHONPATH $(BIN)/ansible-test units --python 3.11 --requirements --color no
+	@for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
+	  $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m >/dev/null || exit 1; \
+	  $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m | grep -q '^EXAMPLES' || { echo "$$m: no EXAMPLES"; exit 1; }; \
+	done; echo "ansible-doc: every module renders with examples"
+
+units: collection ## unit tests with plain pytest (fast loop)
+	$(BIN)/pytest -q tests/unit
+
+integration: collection deps ## tests against real etcd, the lab control plane and the real kubectl
+	$(BIN)/pytest -q -p no:cacheprovider tests/integration
+
+test: lint sanity integration ## everything CI runs
+
+bench: collection deps ## benchmarks: ratios against the reference tools, printed
+	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean: ## remove build output and lab state (not the venv)
+	rm -rf $(BUILD) .lab tests/output

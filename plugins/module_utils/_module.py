@@ -1,0 +1,32 @@
+# Copyright: cluster_ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place where domain errors become ``fail_json``: modules stay argspec and wiring."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ClusterOpsError
+
+
+def run_module(
+    module: AnsibleModule,
+    logic: Callable[[], dict[str, Any]],
+    needs_kubernetes: bool = False,
+) -> None:
+    """Run ``logic`` and exit with its result, or fail with one clear line (and the details) on a domain error."""
+    if needs_kubernetes:
+        from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import (
+            HAS_KUBERNETES,
+            KUBERNETES_IMPORT_ERROR,
+        )
+
+        if not HAS_KUBERNETES:
+            module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    try:
+        result = logic()
+    except ClusterOpsError as exc:
+        module.fail_json(msg=exc.message, **exc.details)
+    module.exit_json(**result)
