@@ -1,0 +1,168 @@
+# Copyright: cluster_ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The few API calls a drain makes, as plain JSON, over the official client.
+
+Reads retry transient errors (``_api.call_json``); evictions and deletions raise the client's
+ApiException untouched, because the eviction engine decides per status what a failure means.
+Unit tests replace this class with an in-memory fake of the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, Optional
+
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._api import REQUEST_TIMEOUT, call_json
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError
+
+try:
+    from kubernetes import client as k8s_client
+except ImportError:  # reported by run_module(needs_kubernetes=True)
+    k8s_client = None
+
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+WATCH_SECONDS = 30  # the server ends each watch after this; the watcher reconnects from the last resourceVersion
+
+
+class Stream:
+    """The events of one watch request; ``close()`` from another thread ends the iteration."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        buffer = b""
+        response = self._response
+        chunks = (
+            response.stream(None, decode_content=False)
+            if getattr(response, "chunked", False)
+            else iter(lambda: response.read1(65536), b"")
+        )
+        for chunk in chunks:
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if line.strip():
+                    yield json.loads(line)
+
+    def close(self) -> None:
+        try:
+            self._response.close()
+            self._response.release_conn()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways; it is closed anyway
+            pass
+
+
+class DrainApi:
+    """Nodes, pods, DaemonSets, PodDisruptionBudgets and evictions through one ApiClient."""
+
+    @classmethod
+    def connect(cls, configuration: Any) -> DrainApi:
+        return cls(k8s_client.ApiClient(configuration))
+
+    def __init__(self, api_client: Any) -> None:
+        self.core = k8s_client.CoreV1Api(api_client)
+        self.apps = k8s_client.AppsV1Api(api_client)
+        self.policy = k8s_client.PolicyV1Api(api_client)
+
+    def get_node(self, name: str) -> dict[str, Any]:
+        return call_json(self.core.read_node, f"read node {name}", name=name)
+
+    def set_unschedulable(self, name: str, value: bool) -> dict[str, Any]:
+        body = {"spec": {"unschedulable": True if value else None}}
+        return call_json(
+            self.core.patch_node, f"patch node {name}", name=name, body=body, _content_type=STRATEGIC_MERGE
+        )
+
+    def list_pods(self, node: str, selector: Optional[str]) -> tuple[list[dict[str, Any]], str]:
+        """Every pod bound to ``node`` (paginated, restarted on 410) and the list's resourceVersion."""
+        kwargs: dict[str, Any] = {"field_selector": f"spec.nodeName={node}", "limit": 500}
+        if selector:
+            kwargs["label_selector"] = selector
+        return _list_all(self.core.list_pod_for_all_namespaces, f"list pods on node {node}", **kwargs)
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        return call_json(self.core.read_namespaced_pod, f"read pod {namespace}/{name}", name=name, namespace=namespace)
+
+    def daemonset_exists(self, namespace: str, name: str) -> bool:
+        try:
+            call_json(
+                self.apps.read_namespaced_daemon_set,
+                f"read DaemonSet {namespace}/{name}",
+                name=name,
+                namespace=namespace,
+            )
+        except ApiError as exc:
+            if exc.details.get("status") == 404:
+                return False
+            raise
+        return True
+
+    def evict(self, namespace: str, name: str, grace_period: Optional[int]) -> None:
+        body: dict[str, Any] = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name}}
+        body["metadata"]["namespace"] = namespace
+        if grace_period is not None:
+            body["deleteOptions"] = {"gracePeriodSeconds": grace_period}
+        self.core.create_namespaced_pod_eviction(
+            name=name, namespace=namespace, body=body, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+        ).read()
+
+    def delete_pod(self, namespace: str, name: str, grace_period: Optional[int], uid: str) -> None:
+        # The uid precondition keeps a StatefulSet's new pod of the same name safe from a retried delete.
+        body: dict[str, Any] = {"preconditions": {"uid": uid}}
+        if grace_period is not None:
+            body["gracePeriodSeconds"] = grace_period
+        self.core.delete_namespaced_pod(
+            name=name, namespace=namespace, body=body, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+        ).read()
+
+    def list_pdbs(self, namespace: str) -> tuple[list[dict[str, Any]], str]:
+        return _list_all(
+            self.policy.list_namespaced_pod_disruption_budget,
+            f"list PodDisruptionBudgets in {namespace}",
+            namespace=namespace,
+        )
+
+    def watch_pdbs(self, namespace: str, resource_version: str) -> Stream:
+        return self._watch(
+            self.policy.list_namespaced_pod_disruption_budget, namespace=namespace, resource_version=resource_version
+        )
+
+    def watch_pods(self, node: str, resource_version: str) -> Stream:
+        return self._watch(
+            self.core.list_pod_for_all_namespaces,
+            field_selector=f"spec.nodeName={node}",
+            resource_version=resource_version,
+        )
+
+    @staticmethod
+    def _watch(list_call: Any, **kwargs: Any) -> Stream:
+        response = list_call(
+            watch=True,
+            allow_watch_bookmarks=True,
+            timeout_seconds=WATCH_SECONDS,
+            _preload_content=False,
+            _request_timeout=(REQUEST_TIMEOUT, WATCH_SECONDS + 15),
+            **kwargs,
+        )
+        return Stream(response)
+
+
+def _list_all(list_call: Any, what: str, **kwargs: Any) -> tuple[list[dict[str, Any]], str]:
+    """Every item of a paginated list and the resourceVersion of its snapshot (a 410 on continue restarts)."""
+    for _attempt in range(4):
+        items: list[dict[str, Any]] = []
+        token = None
+        try:
+            while True:
+                page = call_json(list_call, what, _continue=token, **kwargs)
+                items.extend(page.get("items") or [])
+                metadata = page.get("metadata") or {}
+                token = metadata.get("continue")
+                if not token:
+                    return items, str(metadata.get("resourceVersion") or "")
+        except ApiError as exc:
+            if token is None or exc.details.get("status") != 410:
+                raise
+    raise ApiError(f"{what} failed: the list kept expiring (410 Gone) while paging")
