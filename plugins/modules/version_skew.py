@@ -20,7 +20,7 @@ description:
     DaemonSet, which C(kubeadm upgrade apply) moves too) is at the hop version, while kubelets and kubectl are
     where the previous hop left them (their current versions for the first hop). A kubelet that the first hop
     would leave too far behind is therefore an error before anything is touched.
-  - A downgrade (a target older than any control plane component) is an error.
+  - A downgrade (a target older than a running control plane component) is an error.
   - kubectl outside one minor of the apiservers, and kubeadm not at or one minor ahead of them, are warnings.
 options:
   target_version:
