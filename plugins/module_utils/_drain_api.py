@@ -50,7 +50,7 @@ class Stream:
         try:
             self._response.close()
             self._response.release_conn()
-        except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways; it is closed anyway
+        except Exception:  # closing a broken connection can fail in many ways; it is closed anyway
             pass
 
 

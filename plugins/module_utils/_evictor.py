@@ -184,7 +184,7 @@ class Evictor:
                 self.api.evict(task.namespace, task.name, self.grace_period)
             else:
                 self.api.delete_pod(task.namespace, task.name, self.grace_period, task.uid)
-        except Exception as exc:  # noqa: BLE001 - every failure is judged in _judge
+        except Exception as exc:  # every failure is judged in _judge
             error = exc
         with self.cv:
             self.inflight -= 1
@@ -288,7 +288,7 @@ class Evictor:
             stamp = (current.get("metadata") or {}).get("deletionTimestamp")
         except ApiError as exc:
             gone = exc.details.get("status") == 404
-        except Exception as exc:  # noqa: BLE001 - a failed read is retried at the next poll
+        except Exception as exc:  # a failed read is retried at the next poll
             gone = status_of(exc) == 404
         with self.cv:
             self.inflight -= 1

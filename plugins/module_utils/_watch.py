@@ -87,7 +87,7 @@ class Watcher:
                 self._set_health(True)
                 delay = 0.1
                 self._consume(self._stream)
-            except Exception as exc:  # noqa: BLE001 - any failure of a watch means: reconnect, poll meanwhile
+            except Exception as exc:  # any failure means: reconnect, the consumer polls meanwhile
                 if self._stopped.is_set():
                     return
                 self.failures += 1

@@ -167,7 +167,8 @@ class FakeApi:
                 if len(budgets) > 1:
                     raise api_exception(
                         500,
-                        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+                        "This pod has more than one PodDisruptionBudget, "
+                        "which the eviction subresource does not support.",
                     )
                 if budgets:
                     pdb = self.pdbs[budgets[0]]

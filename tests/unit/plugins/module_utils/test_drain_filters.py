@@ -144,7 +144,7 @@ def test_valid_selectors(selector):
 
 @pytest.mark.parametrize("selector", ["app=we b", "app in web", "=web", "app=(x)", "app in (a,b", "app=web,,x", "!"])
 def test_malformed_selectors_name_the_bad_term(selector):
-    with pytest.raises(InvalidInput, match="pod_selector .* is not a valid label selector"):
+    with pytest.raises(InvalidInput, match=r"pod_selector .* is not a valid label selector"):
         validate_selector(selector)
 
 

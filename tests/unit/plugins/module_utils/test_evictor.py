@@ -68,7 +68,7 @@ def test_pod_under_two_budgets_is_reported_and_the_rest_still_drain():
     api, pods = setup(count=2, allowed=5)
     api.add_pdb("web-too", {"app": "web"}, allowed=5)
     other = api.add_pod(make_pod("api-0", labels={"app": "api"}))
-    outcome, _ = evict(api, pods + [other])
+    outcome, _ = evict(api, [*pods, other])
     assert outcome.evicted == ["default/api-0"]
     assert {e["pod"] for e in outcome.errors} == {"default/web-0", "default/web-1"}
     assert all("more than one PodDisruptionBudget" in e["message"] for e in outcome.errors)
@@ -138,7 +138,7 @@ def test_disable_eviction_deletes_with_a_uid_precondition():
 
 
 def test_finished_pods_are_deleted_not_evicted():
-    api, pods = setup(count=1, allowed=0)
+    api, _pods = setup(count=1, allowed=0)
     done = api.add_pod(make_pod("job-1", phase="Succeeded"))
     outcome, _ = evict(api, [], delete=[done])
     assert outcome.deleted == ["default/job-1"] and api.count("evict") == 0
