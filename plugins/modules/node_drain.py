@@ -80,7 +80,7 @@ options:
   disable_eviction:
     description:
       - Delete pods instead of evicting them (C(--disable-eviction)).
-      - B(This bypasses PodDisruptionBudgets): use it only when evictions cannot work, for example when a pod
+      - B(This bypasses PodDisruptionBudgets.) Use it only when evictions cannot work, for example when a pod
         is selected by more than one budget.
     type: bool
     default: false
@@ -99,7 +99,7 @@ options:
   uncordon_on_failure:
     description:
       - Uncordon the node when the drain fails (only if this task cordoned it).
-      - The default is false on purpose; a half-drained node must not receive new pods while its remaining
+      - The default is false on purpose. A half-drained node must not receive new pods while its remaining
         pods are still to be moved, and a retry of the task resumes where it stopped.
     type: bool
     default: false

@@ -14,8 +14,8 @@ description:
     kubelet reports O(kubelet_version) and every DaemonSet pod bound to it is C(Running).
   - A node that does not exist yet, or an API server that does not answer (as during a control-plane
     upgrade or a reboot), is waited for too.
-  - When O(timeout) passes, the task fails with one line that says what was last seen, for example
-    C(Ready is not True (KubeletNotReady: container runtime is down); kubelet v1.34.3, want v1.35.2).
+  - When O(timeout) passes, the task fails with one line that says what was last seen - the Ready condition
+    with its reason and message, the kubelet version seen and the one wanted, the DaemonSet pods not Running.
 options:
   node:
     description: Name of the node.
