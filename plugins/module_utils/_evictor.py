@@ -237,14 +237,7 @@ class Evictor:
 
     def _park(self, task: Task, error: BaseException, body: dict[str, Any], now: float) -> None:
         task.retries += 1
-        cause = next(
-            (
-                c.get("message") or ""
-                for c in (body.get("details") or {}).get("causes") or []
-                if c.get("type") == "DisruptionBudget"
-            ),
-            "",
-        )
+        cause = next((c.get("message") or "" for c in _causes(body) if _cause_type(c) == "DisruptionBudget"), "")
         match = _BUDGET_NAME.search(cause or body.get("message") or "")
         task.pdb = f"{task.namespace}/{match.group(1)}" if match else None
         task.message = cause or body.get("message") or error_message(error)
@@ -408,8 +401,17 @@ class Evictor:
         return out
 
 
+def _causes(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return (body.get("details") or {}).get("causes") or []
+
+
+def _cause_type(cause: dict[str, Any]) -> Any:
+    # StatusCause's Go field Type is serialized as "reason".
+    return cause.get("reason") or cause.get("type")
+
+
 def _has_cause(body: dict[str, Any], cause_type: str) -> bool:
-    return any(c.get("type") == cause_type for c in (body.get("details") or {}).get("causes") or [])
+    return any(_cause_type(c) == cause_type for c in _causes(body))
 
 
 def _retry_after(error: BaseException) -> float:

@@ -180,7 +180,7 @@ class FakeApi:
                         raise api_exception(
                             429,
                             "Cannot evict pod as it would violate the pod's disruption budget.",
-                            [{"type": "DisruptionBudget", "message": message}],
+                            [{"reason": "DisruptionBudget", "message": message}],
                         )
                     pdb["allowed"] -= 1
                     self._emit_pdb(*budgets[0])
