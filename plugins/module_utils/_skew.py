@@ -101,12 +101,16 @@ def read_versions(versions: dict[str, Any]) -> State:
     return state
 
 
+def versions_of(state: State, component: str) -> list[Version]:
+    return [version for _node, version in state[component]]
+
+
 def as_dict(state: State) -> dict[str, Any]:
     """The State in the shape of the ``versions`` option, canonical version strings."""
     out: dict[str, Any] = {}
     for key in COMPONENTS:
         if key in CONTROL_PLANE:
-            out[key] = [str(v) for _, v in state[key]]
+            out[key] = [str(v) for v in versions_of(state, key)]
         elif key in PER_NODE:
             out[key] = {node: str(v) for node, v in state[key]}
         else:
@@ -116,7 +120,7 @@ def as_dict(state: State) -> dict[str, Any]:
 
 def cluster_version(state: State) -> Version:
     """The cluster's current version: its oldest apiserver."""
-    return min(v for _, v in state["kube_apiserver"])
+    return min(versions_of(state, "kube_apiserver"))
 
 
 # -- the engine ----------------------------------------------------------------------------------------------
@@ -138,14 +142,15 @@ def violation(
 
 def judge(state: State, hop: Optional[Version] = None, when: str = "") -> list[dict[str, Any]]:
     """Every violation of ``SKEW_POLICY`` in ``state``; ``when`` prefixes messages about a planned hop."""
-    apiservers = [v for _, v in state["kube_apiserver"]]
+    apiservers = versions_of(state, "kube_apiserver")
+    kubelets = dict(state["kubelet"])
     found = []
     for rule in SKEW_POLICY:
         for node, version in state[rule.component]:
             if rule.against == APISERVERS:
                 oldest, newest = min(apiservers), max(apiservers)
             else:
-                kubelet = dict(state["kubelet"]).get(node)
+                kubelet = kubelets.get(node)
                 if kubelet is None:
                     continue
                 oldest = newest = kubelet
@@ -235,7 +240,7 @@ def hop_state(state: State, hop: Version, previous: Optional[Version]) -> State:
     """The cluster during ``hop``: control plane moved, nodes where the previous hop left them."""
     after = dict(state)
     for key in (*CONTROL_PLANE, "kube_proxy", "kubeadm"):
-        after[key] = [(node, hop) for node, _ in state[key]]
+        after[key] = [(node, hop) for node, _version in state[key]]
     if previous is not None:  # the previous hop upgraded every node (never down)
         for key in ("kubelet", "kubectl"):
             after[key] = [(node, max(v, previous)) for node, v in state[key]]
@@ -259,7 +264,7 @@ def check(
     target = None
     if target_version is not None:
         target = resolve_target(Version.parse(target_version, "target_version"), current, available)
-        control_plane = max(v for key in CONTROL_PLANE for _, v in state[key])
+        control_plane = max(v for key in CONTROL_PLANE for v in versions_of(state, key))
         if target < control_plane:
             violations.append(
                 violation(
@@ -274,7 +279,7 @@ def check(
                 )
             )
         else:
-            running = tuple(v for key in CONTROL_PLANE for _, v in state[key])
+            running = tuple(v for key in CONTROL_PLANE for v in versions_of(state, key))
             hops = upgrade_path(current, target, available, running)
         previous = None
         for number, hop in enumerate(hops, 1):
