@@ -150,7 +150,10 @@ class KubeClient:
                 self._local.conn = None
                 if attempt == 2:
                     raise
-        decoded = json.loads(data) if data else {}
+        if "json" in (response.getheader("Content-Type") or "application/json"):
+            decoded = json.loads(data) if data else {}
+        else:
+            decoded = {"text": data.decode(errors="replace")}  # /healthz, /readyz, /livez answer "ok"
         if response.status >= 300:
             raise ApiError(response.status, decoded if isinstance(decoded, dict) else None, what or f"{method} {url}")
         return decoded

@@ -457,7 +457,6 @@ class Kubelet:
 
     def run_node(self, name: str) -> None:
         self.register(name)
-        self.renew_lease(name)
         informer = Informer(
             self.client, "pods", self.on_pod, fieldSelector=f"spec.nodeName={name}", cache=False
         ).start()

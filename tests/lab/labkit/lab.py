@@ -150,12 +150,26 @@ class Lab:
         self.start("etcd", info)
         self.start("apiserver", info)
         self.wait_apiserver(deadline)
+        self.ensure_system_namespaces()
         for name in self.components(info)[2:]:
             self.start(name, info)
         self.wait_nodes_ready(names, deadline)
+        dead = [n for n in self.components(info) if not self.sup.pid(n)]
+        if dead:
+            raise self.failure(f"components exited: {', '.join(dead)}", dead)
         info["up_seconds"] = round(time.monotonic() - started, 2)
         self.save(info)
         return info
+
+    def ensure_system_namespaces(self) -> None:
+        """The namespaces a real API server creates at start (idempotent)."""
+        client = self.client()
+        for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            try:
+                client.create(path("namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
 
     def write_apiserver_config(self, info: dict[str, Any], paths: dict[str, Path]) -> None:
         config = {

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from labkit import component
-from labkit.controllers import daemonset, deployment, disruption, garbage, nodelifecycle, replicaset, statefulset
+from labkit.controllers import daemonset, deployment, disruption, nodelifecycle, replicaset, statefulset
 from labkit.controllers.manager import Manager
 
 CONTROLLERS = {
@@ -16,7 +16,6 @@ CONTROLLERS = {
     "statefulset": statefulset,
     "disruption": disruption,
     "nodelifecycle": nodelifecycle,
-    "garbage": garbage,
 }
 
 
