@@ -1,0 +1,1 @@
+"""Building blocks of the lab: PKI, etcd and the simulated kube-apiserver."""

@@ -1,0 +1,123 @@
+"""Defaults kube-apiserver fills in on create (the few that clients and the lab's controllers rely on)."""
+
+from __future__ import annotations
+
+import random
+
+
+def _pod_spec(spec: dict) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    spec.setdefault("priority", 0)
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        image = c.get("image", "")
+        c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent")
+        c.setdefault("resources", {})
+    for v in spec.get("volumes") or []:
+        if "emptyDir" in v and v["emptyDir"] is None:
+            v["emptyDir"] = {}
+
+
+def _template(obj: dict) -> None:
+    template = obj.setdefault("spec", {}).setdefault("template", {})
+    template.setdefault("metadata", {})
+    _pod_spec(template.setdefault("spec", {}))
+
+
+def _deployment(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    spec.setdefault(
+        "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
+    )
+    _template(obj)
+
+
+def _replicaset(obj: dict) -> None:
+    obj.setdefault("spec", {}).setdefault("replicas", 1)
+    _template(obj)
+
+
+def _daemonset(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+    _template(obj)
+
+
+def _statefulset(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+    _template(obj)
+
+
+def _pod(obj: dict) -> None:
+    _pod_spec(obj.setdefault("spec", {}))
+    status = obj.setdefault("status", {})
+    status.setdefault("phase", "Pending")
+    status.setdefault("qosClass", "BestEffort")
+
+
+def _namespace(obj: dict) -> None:
+    name = obj["metadata"]["name"]
+    obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+    obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    obj["status"] = {"phase": "Active"}
+
+
+def _service(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    if spec.get("clusterIP") != "None":
+        spec.setdefault("clusterIP", f"10.96.{random.randint(1, 254)}.{random.randint(1, 254)}")
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+    for port in spec.get("ports") or []:
+        port.setdefault("protocol", "TCP")
+        port.setdefault("targetPort", port.get("port"))
+    obj.setdefault("status", {"loadBalancer": {}})
+
+
+def _pdb(obj: dict) -> None:
+    obj.setdefault("status", {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0})
+
+
+def _secret(obj: dict) -> None:
+    obj.setdefault("type", "Opaque")
+
+
+def _node(obj: dict) -> None:
+    obj.setdefault("spec", {})
+    obj.setdefault("status", {})
+
+
+APPLY = {
+    "pods": _pod,
+    "deployments": _deployment,
+    "replicasets": _replicaset,
+    "daemonsets": _daemonset,
+    "statefulsets": _statefulset,
+    "namespaces": _namespace,
+    "services": _service,
+    "poddisruptionbudgets": _pdb,
+    "secrets": _secret,
+    "nodes": _node,
+}
+
+
+def apply_defaults(plural: str, obj: dict) -> None:
+    fn = APPLY.get(plural)
+    if fn:
+        fn(obj)

@@ -1,0 +1,192 @@
+"""Label and field selectors (the subset of k8s.io/apimachinery/pkg/labels and fields that clients use)."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .errors import bad_request
+
+Matcher = Callable[[dict], bool]
+
+_SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9./_-]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
+_CMP_RE = re.compile(r"^\s*([A-Za-z0-9./_-]+)\s*(==|!=|=)\s*([A-Za-z0-9._-]*)\s*$")
+_NUM_RE = re.compile(r"^\s*([A-Za-z0-9./_-]+)\s*(>|<)\s*(-?\d+)\s*$")
+
+
+def _split_terms(selector: str) -> list[str]:
+    """Split on commas that are not inside parentheses."""
+    terms, depth, current = [], 0, []
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            terms.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    terms.append("".join(current))
+    return [t for t in terms if t.strip()]
+
+
+def label_requirements(selector: str) -> list[Callable[[dict], bool]]:
+    reqs: list[Callable[[dict], bool]] = []
+    for term in _split_terms(selector):
+        m = _CMP_RE.match(term)
+        if m:
+            key, op, value = m.groups()
+            if op == "!=":
+                reqs.append(lambda labels, k=key, v=value: labels.get(k) != v)
+            else:
+                reqs.append(lambda labels, k=key, v=value: labels.get(k) == v)
+            continue
+        m = _NUM_RE.match(term)
+        if m:
+            key, op, num = m.group(1), m.group(2), int(m.group(3))
+            reqs.append(lambda labels, k=key, o=op, n=num: _num_cmp(labels.get(k), o, n))
+            continue
+        m = _SET_RE.match(term)
+        if m:
+            neg, key, op, values = m.groups()
+            if op:
+                if neg:
+                    raise bad_request(f"unable to parse requirement: {term.strip()}")
+                vals = {v.strip() for v in values.split(",") if v.strip()}
+                if op == "in":
+                    reqs.append(lambda labels, k=key, vs=vals: labels.get(k) in vs)
+                else:
+                    reqs.append(lambda labels, k=key, vs=vals: labels.get(k) not in vs)
+            elif neg:
+                reqs.append(lambda labels, k=key: k not in labels)
+            else:
+                reqs.append(lambda labels, k=key: k in labels)
+            continue
+        raise bad_request(f"unable to parse requirement: found '{term.strip()}', expected: valid label selector")
+    return reqs
+
+
+def _num_cmp(value, op, num) -> bool:
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        return False
+    return v > num if op == ">" else v < num
+
+
+def label_matcher(selector: str | None) -> Matcher | None:
+    if not selector:
+        return None
+    reqs = label_requirements(selector)
+
+    def match(obj: dict) -> bool:
+        labels = obj["metadata"].get("labels") or {}
+        return all(r(labels) for r in reqs)
+
+    return match
+
+
+def selector_from_label_selector(sel: dict | None) -> Callable[[dict], bool] | None:
+    """A LabelSelector object (matchLabels / matchExpressions) -> predicate on a labels dict; None: empty."""
+    if not sel:
+        return None
+    reqs: list[Callable[[dict], bool]] = []
+    for k, v in (sel.get("matchLabels") or {}).items():
+        reqs.append(lambda labels, k=k, v=v: labels.get(k) == v)
+    for expr in sel.get("matchExpressions") or []:
+        k, op, vals = expr.get("key"), expr.get("operator"), set(expr.get("values") or [])
+        if op == "In":
+            reqs.append(lambda labels, k=k, vs=vals: labels.get(k) in vs)
+        elif op == "NotIn":
+            reqs.append(lambda labels, k=k, vs=vals: labels.get(k) not in vs)
+        elif op == "Exists":
+            reqs.append(lambda labels, k=k: k in labels)
+        elif op == "DoesNotExist":
+            reqs.append(lambda labels, k=k: k not in labels)
+    if not reqs:
+        return None
+    return lambda labels: all(r(labels) for r in reqs)
+
+
+# Field paths each resource supports in field selectors, as kube-apiserver registers them.
+_COMMON = {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace")}
+FIELDS = {
+    "pods": {
+        "spec.nodeName": ("spec", "nodeName"),
+        "spec.restartPolicy": ("spec", "restartPolicy"),
+        "spec.schedulerName": ("spec", "schedulerName"),
+        "spec.serviceAccountName": ("spec", "serviceAccountName"),
+        "spec.hostNetwork": ("spec", "hostNetwork"),
+        "status.phase": ("status", "phase"),
+        "status.podIP": ("status", "podIP"),
+        "status.nominatedNodeName": ("status", "nominatedNodeName"),
+    },
+    "nodes": {"spec.unschedulable": ("spec", "unschedulable")},
+    "namespaces": {"status.phase": ("status", "phase")},
+    "events": {
+        "involvedObject.kind": ("involvedObject", "kind"),
+        "involvedObject.namespace": ("involvedObject", "namespace"),
+        "involvedObject.name": ("involvedObject", "name"),
+        "involvedObject.uid": ("involvedObject", "uid"),
+        "involvedObject.apiVersion": ("involvedObject", "apiVersion"),
+        "involvedObject.resourceVersion": ("involvedObject", "resourceVersion"),
+        "involvedObject.fieldPath": ("involvedObject", "fieldPath"),
+        "reason": ("reason",),
+        "source": ("source", "component"),
+        "type": ("type",),
+    },
+    "secrets": {"type": ("type",)},
+    "replicasets": {"status.replicas": ("status", "replicas")},
+}
+
+
+def _field_value(obj: dict, path: tuple) -> str:
+    cur = obj
+    for part in path:
+        if not isinstance(cur, dict):
+            return ""
+        cur = cur.get(part)
+    if cur is None:
+        return "false" if path == ("spec", "unschedulable") or path == ("spec", "hostNetwork") else ""
+    if isinstance(cur, bool):
+        return "true" if cur else "false"
+    return str(cur)
+
+
+def field_terms(resource: str, selector: str | None) -> list[tuple[tuple, str, str]]:
+    """Parse a field selector into (path, op, value) terms; unknown fields are a 400 like the real server."""
+    if not selector:
+        return []
+    known = {**_COMMON, **FIELDS.get(resource, {})}
+    terms = []
+    for term in _split_terms(selector):
+        m = re.match(r"^\s*([A-Za-z0-9._-]+)\s*(==|!=|=)\s*(.*?)\s*$", term)
+        if not m:
+            raise bad_request(f"invalid selector: '{selector}'; can't understand '{term}'")
+        name, op, value = m.groups()
+        if name not in known:
+            raise bad_request(f'"{name}" is not a known field selector: only "{", ".join(sorted(known))}"')
+        terms.append((known[name], "!=" if op == "!=" else "=", value))
+    return terms
+
+
+def field_matcher(resource: str, selector: str | None) -> Matcher | None:
+    terms = field_terms(resource, selector)
+    if not terms:
+        return None
+
+    def match(obj: dict) -> bool:
+        return all((_field_value(obj, path) == value) == (op == "=") for path, op, value in terms)
+
+    return match
+
+
+def node_name_of(resource: str, selector: str | None) -> str | None:
+    """The node a pod field selector pins (spec.nodeName=X), to use the index."""
+    if resource != "pods":
+        return None
+    for path, op, value in field_terms(resource, selector):
+        if path == ("spec", "nodeName") and op == "=":
+            return value
+    return None

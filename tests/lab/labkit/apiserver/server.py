@@ -1,0 +1,567 @@
+"""HTTPS front end: authentication, routing, and the REST verbs over the registry and the watch cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import discovery, errors, protobuf
+from .errors import ApiError, status_body
+from .eviction import Eviction
+from .registry import PODS, Registry, now_iso
+from .resources import BY_PATH, Resource
+from .selectors import field_matcher, label_matcher, node_name_of
+from .store import Store, dumps
+from .tables import table
+
+log = logging.getLogger("apiserver")
+access = logging.getLogger("apiserver.access")
+JSON = "application/json"
+
+
+class User:
+    def __init__(self, name: str, groups: list[str], uid: str = ""):
+        self.name, self.groups, self.uid = name, groups, uid
+
+
+def load_tokens(path: str | None) -> dict[str, User]:
+    """A --token-auth-file CSV: token,user,uid[,"group1,group2"]."""
+    tokens: dict[str, User] = {}
+    if not path:
+        return tokens
+    import csv
+
+    with open(path, newline="") as fh:
+        for row in csv.reader(fh):
+            if len(row) >= 3 and not row[0].startswith("#"):
+                groups = [g for g in (row[3].split(",") if len(row) > 3 else []) if g]
+                tokens[row[0].strip()] = User(row[1].strip(), groups, row[2].strip())
+    return tokens
+
+
+class App:
+    """What the handlers share: the store, registry, settings."""
+
+    def __init__(self, config: dict, store: Store):
+        self.config = config
+        self.store = store
+        self.registry = Registry(store)
+        self.eviction = Eviction(self.registry)
+        self.tokens = load_tokens(config.get("token_file"))
+        self.version = config.get("version", "v1.35.2")
+        self.bookmark_interval = float(config.get("bookmark_interval_seconds", 10))
+        self.watch_timeout = float(config.get("watch_timeout_seconds", 1800))
+        self.stopping = threading.Event()
+
+    def version_info(self) -> dict:
+        v = self.version.lstrip("v")
+        major, minor = v.split(".")[:2]
+        return {
+            "major": major,
+            "minor": minor,
+            "emulationMajor": major,
+            "emulationMinor": minor,
+            "minCompatibilityMajor": major,
+            "minCompatibilityMinor": str(max(int(minor) - 1, 0)),
+            "gitVersion": "v" + v,
+            "gitCommit": "0000000000000000000000000000000000000000",
+            "gitTreeState": "clean",
+            "buildDate": "2026-01-01T00:00:00Z",
+            "goVersion": "go1.24.0",
+            "compiler": "gc",
+            "platform": "linux/amd64",
+        }
+
+
+def _bool(q: dict, name: str) -> bool:
+    return (q.get(name) or [""])[0].lower() in ("1", "true")
+
+
+def _int(q: dict, name: str, default: int | None = None) -> int | None:
+    raw = (q.get(name) or [""])[0]
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise errors.bad_request(f"invalid {name} {raw!r}") from None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kube-apiserver-lab"
+    timeout = 300  # idle keep-alive connections are closed after this
+    app: App
+
+    def setup(self) -> None:
+        self.request.settimeout(30)
+        self.request.do_handshake()
+        super().setup()
+
+    def log_message(self, fmt, *args) -> None:
+        access.debug("%s " + fmt, self.address_string(), *args)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError):
+            self.close_connection = True
+
+    # --- plumbing --------------------------------------------------------------------------------------------
+
+    def send_body(self, code: int, body: bytes, ctype: str = JSON) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_obj(self, code: int, obj) -> None:
+        self.send_body(code, dumps(obj))
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            raw = b"".join(chunks)
+        else:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not raw:
+            return None
+        ctype = self.headers.get("Content-Type", JSON).split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            try:
+                return protobuf.decode_body(raw)
+            except protobuf.ProtobufError as exc:
+                raise ApiError(415, str(exc), "UnsupportedMediaType") from None
+        if "cbor" in ctype:  # like a server without CBOR: client-go falls back to JSON on a 415
+            raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
+                                "application/json, application/yaml, application/vnd.kubernetes.protobuf",
+                           "UnsupportedMediaType")  # fmt: skip
+        try:
+            return json.loads(raw)
+        except ValueError:
+            if "yaml" in self.headers.get("Content-Type", ""):
+                try:
+                    import yaml
+
+                    return yaml.safe_load(raw)
+                except Exception:
+                    pass
+            raise errors.bad_request("the body of the request could not be decoded as JSON") from None
+
+    def authenticate(self) -> User | None:
+        auth = self.headers.get("Authorization", "")
+        if auth[:7].lower() == "bearer ":
+            return self.app.tokens.get(auth[7:].strip())
+        cert = self.request.getpeercert()
+        if cert:
+            cn, orgs = "", []
+            for rdn in cert.get("subject", ()):
+                for k, v in rdn:
+                    if k == "commonName":
+                        cn = v
+                    elif k == "organizationName":
+                        orgs.append(v)
+            return User(cn, orgs)
+        return None
+
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def dispatch(self) -> None:
+        started = time.monotonic()
+        code = 0
+        try:
+            url = urlsplit(self.path)
+            self.query = parse_qs(url.query)
+            path = url.path.rstrip("/") or "/"
+            if path in ("/healthz", "/livez", "/readyz") or path.startswith(("/healthz/", "/livez/", "/readyz/")):
+                ok = path.startswith("/livez") or self.app.store.healthy
+                self.send_body(200 if ok else 500, b"ok" if ok else b"[-]etcd failed", "text/plain; charset=utf-8")
+                return
+            self.user = self.authenticate()
+            if self.user is None:
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            code = self.route(path)
+        except ApiError as exc:
+            code = exc.code
+            if exc.code >= 500:
+                log.warning("%s %s: %s", self.command, self.path, exc.message)
+            self.send_body(exc.code, exc.body())
+        except (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError):
+            self.close_connection = True
+        except Exception as exc:
+            log.exception("%s %s failed", self.command, self.path)
+            code = 500
+            try:
+                self.send_body(500, errors.internal(str(exc)).body())
+            except OSError:
+                self.close_connection = True
+        finally:
+            access.info("%s %s %s %.1fms", self.command, self.path, code, (time.monotonic() - started) * 1000)
+
+    # --- routing ---------------------------------------------------------------------------------------------
+
+    def route(self, path: str) -> int:
+        parts = path.strip("/").split("/")
+        if path == "/version":
+            self.send_obj(200, self.app.version_info())
+            return 200
+        if parts[0] == "api":
+            if len(parts) == 1:
+                if self.wants_aggregated():
+                    return self.send_aggregated(True)
+                host = f"{self.app.config.get('advertise_address', '127.0.0.1')}:{self.server.server_address[1]}"
+                self.send_obj(200, discovery.api_versions(host))
+                return 200
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[0] == "apis":
+            if len(parts) == 1:
+                if self.wants_aggregated():
+                    return self.send_aggregated(False)
+                self.send_obj(200, discovery.api_group_list())
+                return 200
+            if len(parts) == 2:
+                doc = discovery.api_group(parts[1])
+                if doc is None:
+                    raise ApiError(404, "the server could not find the requested resource", "NotFound")
+                self.send_obj(200, doc)
+                return 200
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            self.send_body(404, b"404 page not found\n", "text/plain; charset=utf-8")
+            return 404
+        if not rest:
+            doc = discovery.resource_list(group, version)
+            if doc is None:
+                raise ApiError(404, "the server could not find the requested resource", "NotFound")
+            self.send_obj(200, doc)
+            return 200
+        namespace = None
+        if rest[0] == "namespaces" and len(rest) >= 3 and (group, version, rest[2]) in BY_PATH:
+            namespace, rest = rest[1], rest[2:]
+        res = BY_PATH.get((group, version, rest[0]))
+        if res is None or len(rest) > 3 or (namespace and not res.namespaced):
+            raise ApiError(404, "the server could not find the requested resource", "NotFound")
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if res.namespaced and name and namespace is None:
+            raise ApiError(404, "the server could not find the requested resource", "NotFound")
+        if sub and res.sub(sub) is None:
+            raise ApiError(404, "the server could not find the requested resource", "NotFound")
+        return self.serve(res, namespace, name, sub)
+
+    def wants_aggregated(self) -> bool:
+        accept = self.headers.get("Accept", "")
+        return "as=APIGroupDiscoveryList" in accept and "v=v2;" in accept.replace(" ", "") + ";"
+
+    def send_aggregated(self, core: bool) -> int:
+        self.send_body(200, dumps(discovery.aggregated(core)), discovery.AGGREGATED_TYPE)
+        return 200
+
+    def wants_table(self) -> bool:
+        return "as=Table" in self.headers.get("Accept", "")
+
+    def serve(self, res: Resource, ns: str | None, name: str | None, sub: str | None) -> int:
+        method = self.command
+        reg = self.app.registry
+        dry_run = bool(self.query.get("dryRun"))
+        if method in ("GET", "HEAD"):
+            if name is None:
+                return self.serve_list(res, ns)
+            entry = reg.get(res, ns, name)
+            if sub == "scale":
+                self.send_obj(200, scale_of(res, entry.obj))
+            elif self.wants_table():
+                self.send_obj(200, table(res.plural, [entry], entry.rv, include=self.include()))
+            else:
+                self.send_body(200, entry.raw)
+            return 200
+        body = self.read_body()
+        if method == "POST":
+            if name is None:
+                entry = reg.create(res, ns, body, dry_run=dry_run)
+                self.send_body(201, entry.raw)
+                return 201
+            if res is PODS and sub == "eviction":
+                code, status = self.app.eviction.evict(ns, name, body or {})
+                self.send_obj(code, status)
+                return code
+            if res is PODS and sub == "binding":
+                return self.bind(ns, name, body or {})
+            raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+        if method == "PUT" and name:
+            if sub == "scale":
+                return self.update_scale(res, ns, name, body or {})
+            if dry_run:
+                self.send_body(200, reg.get(res, ns, name).raw)
+                return 200
+            entry = reg.update(res, ns, name, body, sub)
+            self.send_body(200, entry.raw)
+            return 200
+        if method == "PATCH" and name:
+            ctype = self.headers.get("Content-Type", "")
+            if sub == "scale":
+                current = scale_of(res, reg.get(res, ns, name).obj)
+                from .patch import apply_patch
+
+                return self.update_scale(res, ns, name, apply_patch(ctype, current, body))
+            if dry_run:
+                self.send_body(200, reg.get(res, ns, name).raw)
+                return 200
+            entry = reg.patch(res, ns, name, ctype, body, sub)
+            self.send_body(200, entry.raw)
+            return 200
+        if method == "DELETE":
+            options = dict(body or {}) if isinstance(body, dict) else {}
+            grace = _int(self.query, "gracePeriodSeconds")
+            if grace is not None:
+                options["gracePeriodSeconds"] = grace
+            if self.query.get("propagationPolicy"):
+                options["propagationPolicy"] = self.query["propagationPolicy"][0]
+            if name is None:
+                return self.delete_collection(res, ns, options, dry_run)
+            if dry_run:
+                self.send_body(200, reg.get(res, ns, name).raw)
+                return 200
+            entry, details = reg.delete(res, ns, name, options)
+            if details and res is not PODS:
+                self.send_obj(200, status_body(200, details=details))
+            else:
+                self.send_body(200, entry.raw)
+            return 200
+        raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+
+    def include(self) -> str:
+        return (self.query.get("includeObject") or ["Metadata"])[0]
+
+    # --- list and watch --------------------------------------------------------------------------------------
+
+    def serve_list(self, res: Resource, ns: str | None) -> int:
+        q = self.query
+        labels = (q.get("labelSelector") or [""])[0]
+        fields = (q.get("fieldSelector") or [""])[0]
+        lm, fm = label_matcher(labels), field_matcher(res.plural, fields)
+        match = (lambda o: lm(o) and fm(o)) if lm and fm else lm or fm
+        if _bool(q, "watch"):
+            return self.serve_watch(res, ns, match)
+        limit = _int(q, "limit", 0) or 0
+        token = (q.get("continue") or [""])[0]
+        node = node_name_of(res.plural, fields)
+        entries, rv, cont, remaining = self.app.store.list(res, ns, match, limit, token or None, node)
+        if self.wants_table():
+            self.send_obj(200, table(res.plural, entries, rv, cont, self.include()))
+            return 200
+        meta: dict = {"resourceVersion": str(rv)}
+        if cont:
+            meta["continue"] = cont
+            if remaining is not None and not labels and not fields:
+                meta["remainingItemCount"] = remaining
+        head = b'{"kind":"%s","apiVersion":"%s","metadata":%s,"items":[' % (
+            (res.kind + "List").encode(),
+            res.api_version.encode(),
+            dumps(meta),
+        )
+        self.send_body(200, b"".join([head, b",".join(e.raw for e in entries), b"]}"]))
+        return 200
+
+    def write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def serve_watch(self, res: Resource, ns: str | None, match) -> int:
+        q = self.query
+        store = self.app.store
+        rv_param = (q.get("resourceVersion") or [""])[0]
+        initial = _bool(q, "sendInitialEvents")
+        since = None if rv_param in ("", "0") or initial else int(rv_param)
+        timeout = _int(q, "timeoutSeconds") or self.app.watch_timeout
+        bookmarks = _bool(q, "allowWatchBookmarks")
+        self.send_response(200)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.request.settimeout(60)
+        try:
+            watcher, backlog = store.watch(res, ns, since)
+        except ApiError as exc:
+            self.write_chunk(b'{"type":"ERROR","object":%s}\n' % exc.body())
+            self.write_chunk(b"")
+            return 200
+        deadline = time.monotonic() + timeout
+        next_bookmark = time.monotonic() + self.app.bookmark_interval
+        try:
+            for ev in backlog:
+                self.send_event(watcher.prefix, ev, match)
+            if initial and bookmarks:
+                self.send_bookmark(res, store.rv, {"k8s.io/initial-events-end": "true"})
+            while not self.app.stopping.is_set():
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                try:
+                    ev = watcher.queue.get(timeout=min(deadline, next_bookmark, now + 1.0) - now)
+                except queue.Empty:
+                    if bookmarks and time.monotonic() >= next_bookmark:
+                        with store.cond:
+                            rv = store.rv if watcher.queue.empty() else None
+                        if rv is not None:
+                            self.send_bookmark(res, rv)
+                        next_bookmark = time.monotonic() + self.app.bookmark_interval
+                    continue
+                self.send_event(watcher.prefix, ev, match)
+            self.write_chunk(b"")
+        finally:
+            store.unwatch(res, watcher)
+            self.close_connection = True
+        return 200
+
+    def send_event(self, prefix: str, ev, match) -> None:
+        if prefix and not ev.entry.key.startswith(prefix):
+            return
+        kind = ev.type
+        if match is not None:
+            now = kind != "DELETED" and match(ev.entry.obj)
+            before = ev.prev is not None and match(ev.prev.obj)
+            if kind == "DELETED":
+                if not before:
+                    return
+            elif kind == "ADDED" or not before:
+                if not now:
+                    return
+                kind = "ADDED"
+            elif not now:
+                kind = "DELETED"
+        self.write_chunk(b'{"type":"%s","object":%s}\n' % (kind.encode(), ev.entry.raw))
+
+    def send_bookmark(self, res: Resource, rv: int, annotations: dict | None = None) -> None:
+        meta: dict = {"resourceVersion": str(rv)}
+        if annotations:
+            meta["annotations"] = annotations
+        obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta}
+        self.write_chunk(b'{"type":"BOOKMARK","object":%s}\n' % dumps(obj))
+
+    # --- subresources and collections ------------------------------------------------------------------------
+
+    def bind(self, ns: str, name: str, body: dict) -> int:
+        target = (body.get("target") or {}).get("name")
+        if not target:
+            raise errors.invalid(PODS, name, [{"reason": "FieldValueRequired", "message": "Required value",
+                                               "field": "target.name"}])  # fmt: skip
+        reg = self.app.registry
+        reg.check_namespace_for_create(PODS, ns, name)
+        for _ in range(10):
+            entry = reg.get(PODS, ns, name)
+            pod = json.loads(entry.raw)
+            if pod["metadata"].get("deletionTimestamp"):
+                raise errors.conflict(PODS, name, "pod is being deleted, cannot be assigned to a host")
+            node = (pod.get("spec") or {}).get("nodeName")
+            if node:
+                raise errors.conflict(PODS, name, f'pod {name} is already assigned to node "{node}"')
+            pod["spec"]["nodeName"] = target
+            conds = [
+                c for c in (pod.setdefault("status", {}).get("conditions") or []) if c.get("type") != "PodScheduled"
+            ]
+            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                          "lastTransitionTime": now_iso()})  # fmt: skip
+            pod["status"]["conditions"] = conds
+            try:
+                reg.write(PODS, entry, pod, name)
+            except ApiError as exc:
+                if exc.reason == "Conflict":
+                    continue
+                raise
+            self.send_obj(201, status_body(201))
+            return 201
+        raise errors.conflict(PODS, name, errors.MODIFIED)
+
+    def update_scale(self, res: Resource, ns: str, name: str, scale: dict) -> int:
+        replicas = (scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise errors.invalid(res, name, [errors.field_invalid("spec.replicas", replicas,
+                                                                  "must be greater than or equal to 0")])  # fmt: skip
+        entry = self.app.registry.patch(res, ns, name, "application/merge-patch+json", {"spec": {"replicas": replicas}})
+        self.send_obj(200, scale_of(res, entry.obj))
+        return 200
+
+    def delete_collection(self, res: Resource, ns: str | None, options: dict, dry_run: bool) -> int:
+        q = self.query
+        lm = label_matcher((q.get("labelSelector") or [""])[0])
+        fm = field_matcher(res.plural, (q.get("fieldSelector") or [""])[0])
+        entries, rv, _, _ = self.app.store.list(res, ns, lambda o: (lm is None or lm(o)) and (fm is None or fm(o)))
+        deleted = []
+        for e in entries:
+            meta = e.obj["metadata"]
+            if not dry_run:
+                try:
+                    self.app.registry.delete(res, meta.get("namespace"), meta["name"], options)
+                except ApiError as exc:
+                    if exc.code != 404:
+                        raise
+            deleted.append(e.raw)
+        head = b'{"kind":"%sList","apiVersion":"%s","metadata":{"resourceVersion":"%d"},"items":[' % (
+            res.kind.encode(),
+            res.api_version.encode(),
+            rv,
+        )
+        self.send_body(200, head + b",".join(deleted) + b"]}")
+        return 200
+
+
+def scale_of(res: Resource, obj: dict) -> dict:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    selector = ",".join(f"{k}={v}" for k, v in sorted(((spec.get("selector") or {}).get("matchLabels") or {}).items()))
+    meta = {k: obj["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in obj["metadata"]}  # fmt: skip
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": meta,
+            "spec": {"replicas": spec.get("replicas", 0)},
+            "status": {"replicas": status.get("replicas", 0), "selector": selector}}  # fmt: skip
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], app: App, ssl_context: ssl.SSLContext):
+        self.app = app
+        self.ssl_context = ssl_context
+        handler = type("BoundHandler", (Handler,), {"app": app})
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        # The TLS handshake happens in the connection's own thread (Handler.setup), never in the accept loop.
+        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+def ssl_context(config: dict) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(config["tls_cert"], config["tls_key"])
+    if config.get("client_ca"):
+        ctx.load_verify_locations(config["client_ca"])
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx

@@ -1,0 +1,424 @@
+"""The watch cache: every object loaded from etcd at start, kept current by following etcd's watch.
+
+Reads (get, list, watch) are served from memory; writes go to etcd as transactions that compare the
+key's mod_revision (optimistic concurrency) and return once the cache has seen their revision, so a
+client always reads its own writes. Each entry keeps its serialized JSON so that lists are built by
+joining bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import contextlib
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Callable
+
+from ..etcd import EtcdClient, EtcdError, b64, kv_events, prefix_end, unb64
+from .errors import ApiError
+from .resources import RESOURCES, Resource
+
+log = logging.getLogger("apiserver.store")
+REGISTRY = b"/registry/"
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter, or use the continue token in this response to retrieve the remainder of "
+    "the results. Continuing with the provided token results in an inconsistent list - objects that were "
+    "created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+)
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Entry:
+    """One object as the cache holds it: never mutated, replaced on change."""
+
+    __slots__ = ("key", "obj", "raw", "rv")
+
+    def __init__(self, key: str, obj: dict, raw: bytes, rv: int):
+        self.key, self.obj, self.raw, self.rv = key, obj, raw, rv
+
+
+class Event:
+    __slots__ = ("entry", "prev", "rv", "type")
+
+    def __init__(self, type_: str, entry: Entry, prev: Entry | None, rv: int):
+        self.type, self.entry, self.prev, self.rv = type_, entry, prev, rv
+
+
+class Watcher:
+    def __init__(self, namespace: str | None):
+        self.prefix = namespace + "/" if namespace else ""
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+
+
+class ResourceCache:
+    def __init__(self, res: Resource, history_size: int):
+        self.res = res
+        self.items: dict[str, Entry] = {}
+        self.keys: list[str] = []  # sorted
+        self.history: deque[Event] = deque(maxlen=history_size)
+        self.history_start = 0  # oldest resourceVersion a watch may start from
+        self.watchers: set[Watcher] = set()
+        self.by_node: dict[str, set[str]] = {}  # pods only: spec.nodeName -> keys
+
+    def node_of(self, entry: Entry | None) -> str:
+        if entry is None or self.res.plural != "pods":
+            return ""
+        return (entry.obj.get("spec") or {}).get("nodeName") or ""
+
+    def set(self, key: str, entry: Entry | None) -> Entry | None:
+        prev = self.items.get(key)
+        if self.res.plural == "pods":
+            old_node, new_node = self.node_of(prev), self.node_of(entry)
+            if old_node != new_node or entry is None:
+                if old_node:
+                    self.by_node.get(old_node, set()).discard(key)
+                if new_node and entry is not None:
+                    self.by_node.setdefault(new_node, set()).add(key)
+        if entry is None:
+            if prev is not None:
+                del self.items[key]
+                i = bisect.bisect_left(self.keys, key)
+                if i < len(self.keys) and self.keys[i] == key:
+                    del self.keys[i]
+        else:
+            if prev is None:
+                bisect.insort(self.keys, key)
+            self.items[key] = entry
+        return prev
+
+
+class Store:
+    def __init__(self, etcd: EtcdClient, history_size: int = 10000, continue_ttl: float = 300.0):
+        self.etcd = etcd
+        self.cond = threading.Condition(threading.RLock())
+        self.rv = 0
+        self.caches = {r.plural: ResourceCache(r, history_size) for r in RESOURCES}
+        # Longest prefix first so that services/specs/ wins over a shorter one.
+        self.prefixes = sorted(
+            ((REGISTRY + r.prefix.encode() + b"/", self.caches[r.plural]) for r in RESOURCES),
+            key=lambda p: -len(p[0]),
+        )
+        self.continue_ttl = continue_ttl
+        self.snapshots: dict[str, tuple[float, list[str], list[Entry]]] = {}
+        self.listeners: list[Callable[[ResourceCache, Event], None]] = []
+        self.healthy = False
+        self.loaded = False
+        self._stop = threading.Event()
+
+    # --- keys ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def cache_key(res: Resource, namespace: str | None, name: str) -> str:
+        return f"{namespace}/{name}" if res.namespaced else name
+
+    @staticmethod
+    def etcd_key(res: Resource, key: str) -> bytes:
+        return REGISTRY + res.prefix.encode() + b"/" + key.encode()
+
+    def _split(self, etcd_key: bytes) -> tuple[ResourceCache, str] | None:
+        for prefix, cache in self.prefixes:
+            if etcd_key.startswith(prefix):
+                key = etcd_key[len(prefix) :].decode()
+                if key.count("/") == (1 if cache.res.namespaced else 0):
+                    return cache, key
+                return None
+        return None
+
+    # --- loading and following etcd ---------------------------------------------------------------------------
+
+    def _decode(self, key: str, value: bytes, rv: int) -> Entry:
+        obj = json.loads(value)
+        obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
+        return Entry(key, obj, dumps(obj), rv)
+
+    def load(self) -> int:
+        """Read every object under /registry/ at one revision (in pages) and fill the cache."""
+        start, end, revision = REGISTRY, prefix_end(REGISTRY), 0
+        fresh: dict[str, dict[str, Entry]] = {name: {} for name in self.caches}
+        while True:
+            resp = self.etcd.range(start, end, limit=2000, revision=revision)
+            revision = revision or int(resp["header"]["revision"])
+            kvs = resp.get("kvs") or []
+            for kv in kvs:
+                key = unb64(kv["key"])
+                found = self._split(key)
+                if found:
+                    cache, ckey = found
+                    fresh[cache.res.plural][ckey] = self._decode(ckey, unb64(kv.get("value")), int(kv["mod_revision"]))
+            if not resp.get("more") or not kvs:
+                break
+            start = unb64(kvs[-1]["key"]) + b"\0"
+        with self.cond:
+            for name, cache in self.caches.items():
+                old = dict(cache.items)
+                new = fresh[name]
+                if not self.loaded:  # first load: no events to emit
+                    for key, entry in new.items():
+                        cache.set(key, entry)
+                else:  # a relist after losing the watch: emit what changed
+                    for key, entry in new.items():
+                        prev = old.get(key)
+                        if prev is None or prev.rv != entry.rv:
+                            self._record(cache, Event("MODIFIED" if prev else "ADDED", entry, prev, revision))
+                    for key, prev in old.items():
+                        if key not in new:
+                            self._record(cache, Event("DELETED", self._tombstone(prev, revision), prev, revision))
+                cache.history_start = revision
+            self.rv = revision
+            self.loaded = True
+            self.cond.notify_all()
+        return revision
+
+    def _tombstone(self, prev: Entry, rv: int) -> Entry:
+        obj = dict(prev.obj)
+        obj["metadata"] = dict(obj["metadata"], resourceVersion=str(rv))
+        return Entry(prev.key, obj, dumps(obj), rv)
+
+    def _record(self, cache: ResourceCache, ev: Event) -> None:
+        if ev.type == "DELETED":
+            cache.set(ev.entry.key, None)
+        else:
+            cache.set(ev.entry.key, ev.entry)
+        if len(cache.history) == cache.history.maxlen:
+            cache.history_start = cache.history[0].rv
+        cache.history.append(ev)
+        for w in cache.watchers:
+            w.queue.put(ev)
+        for listener in self.listeners:
+            listener(cache, ev)
+
+    def _apply(self, result: dict) -> None:
+        events = list(kv_events(result))
+        with self.cond:
+            if not events:
+                if not result.get("created") and "header" in result:
+                    self.rv = max(self.rv, int(result["header"]["revision"]))
+                    self.cond.notify_all()
+                return
+            for kind, key, value, rev in events:
+                found = self._split(key)
+                if found:
+                    cache, ckey = found
+                    prev = cache.items.get(ckey)
+                    if kind == "DELETE":
+                        if prev is not None:
+                            self._record(cache, Event("DELETED", self._tombstone(prev, rev), prev, rev))
+                    else:
+                        entry = self._decode(ckey, value, rev)
+                        self._record(cache, Event("MODIFIED" if prev else "ADDED", entry, prev, rev))
+                self.rv = max(self.rv, rev)
+            self.cond.notify_all()
+
+    def follow(self) -> None:
+        """Follow etcd's watch forever (run in a thread); reconnect, and relist when history is gone."""
+        while not self._stop.is_set():
+            try:
+                self.healthy = True
+                for result in self.etcd.watch(REGISTRY, start_revision=self.rv + 1):
+                    if self._stop.is_set():
+                        return
+                    self._apply(result)
+            except EtcdError as exc:
+                if self._stop.is_set():
+                    return
+                log.warning("etcd watch: %s; relisting", exc)
+                self._relist()
+            except Exception as exc:  # connection lost: retry, relist if needed
+                if self._stop.is_set():
+                    return
+                self.healthy = False
+                log.warning("etcd watch lost: %s", exc)
+                time.sleep(0.5)
+                self._relist_if_behind()
+
+    def _relist(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.load()
+                self.healthy = True
+                return
+            except Exception as exc:
+                self.healthy = False
+                log.warning("relist failed: %s", exc)
+                time.sleep(0.5)
+
+    def _relist_if_behind(self) -> None:
+        """After etcd came back: a revision lower than ours means a restored data dir, so relist."""
+        try:
+            current = int(self.etcd.status()["header"]["revision"])
+        except Exception:
+            return
+        if current < self.rv:
+            log.warning("etcd revision went back from %s to %s: relisting", self.rv, current)
+            with self.cond:
+                self.rv = 0
+            self._relist()
+
+    def stop(self) -> None:
+        self._stop.set()
+        conn = getattr(self.etcd, "watch_conn", None)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.sock.shutdown(2)
+
+    def wait_for(self, rv: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.rv < rv:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ApiError(504, "Timeout: the watch cache did not catch up with etcd", "Timeout")
+                self.cond.wait(left)
+
+    # --- reads -----------------------------------------------------------------------------------------------
+
+    def get(self, res: Resource, key: str) -> Entry | None:
+        return self.caches[res.plural].items.get(key)
+
+    def list(
+        self,
+        res: Resource,
+        namespace: str | None,
+        match: Callable[[dict], bool] | None,
+        limit: int = 0,
+        token: str | None = None,
+        node: str | None = None,
+    ) -> tuple[list[Entry], int, str, int | None]:
+        """Return (entries, resourceVersion, continue token, remaining item count or None)."""
+        if token:
+            return self._continue(res, namespace, match, limit, token)
+        cache = self.caches[res.plural]
+        with self.cond:
+            rv = self.rv
+            if node is not None:
+                keys = sorted(cache.by_node.get(node, ()))
+            elif namespace:
+                lo = bisect.bisect_left(cache.keys, namespace + "/")
+                hi = bisect.bisect_left(cache.keys, namespace + "0")  # '0' follows '/'
+                keys = cache.keys[lo:hi]
+            else:
+                keys = list(cache.keys)
+            items = cache.items
+            entries = [items[k] for k in keys]
+        if namespace and node is not None:
+            entries = [e for e in entries if e.key.startswith(namespace + "/")]
+        if match is not None:
+            entries = [e for e in entries if match(e.obj)]
+        if not limit or len(entries) <= limit:
+            return entries, rv, "", None
+        snap = uuid.uuid4().hex[:16]
+        now = time.time()
+        with self.cond:
+            self._purge(now)
+            self.snapshots[snap] = (now, [e.key for e in entries], entries)
+        page = entries[:limit]
+        return page, rv, self._token(rv, page[-1].key, snap, now), len(entries) - limit
+
+    def _purge(self, now: float) -> None:
+        for k, (t, _, _) in list(self.snapshots.items()):
+            if now - t > self.continue_ttl:
+                del self.snapshots[k]
+        while len(self.snapshots) > 256:
+            del self.snapshots[next(iter(self.snapshots))]
+
+    @staticmethod
+    def _token(rv: int, last_key: str, snap: str, created: float) -> str:
+        body = {"v": "meta.k8s.io/v1", "rv": rv, "start": last_key + "\0", "s": snap, "t": created}
+        return base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def _continue(self, res, namespace, match, limit, token):
+        try:
+            body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            rv, start, snap, created = int(body["rv"]), body["start"], body.get("s"), float(body.get("t", 0))
+        except (ValueError, KeyError, TypeError):
+            raise ApiError(400, "continue key is not valid: incorrect encoded start resourceVersion (version "
+                           "meta.k8s.io/v1)", "BadRequest") from None  # fmt: skip
+        if time.time() - created > self.continue_ttl:
+            raise ApiError(410, EXPIRED_CONTINUE, "Expired")
+        with self.cond:
+            found = self.snapshots.get(snap)
+        if found is None:  # snapshot gone (restart, too many lists): continue on the current state
+            entries, _, _, _ = self.list(res, namespace, match)
+            keys = [e.key for e in entries]
+        else:
+            _, keys, entries = found
+        i = bisect.bisect_left(keys, start)
+        rest = entries[i:]
+        if not limit or len(rest) <= limit:
+            return rest, rv, "", None
+        page = rest[:limit]
+        return page, rv, self._token(rv, page[-1].key, snap or "", created), len(rest) - limit
+
+    def watch(self, res: Resource, namespace: str | None, since: int | None) -> tuple[Watcher, list[Event]]:
+        """Register a watcher; return it with the events to replay (all objects as ADDED when since is None)."""
+        cache = self.caches[res.plural]
+        w = Watcher(namespace)
+        with self.cond:
+            if since is None:
+                backlog = [Event("ADDED", e, None, e.rv) for e in cache.items.values()]
+            else:
+                if since < cache.history_start:
+                    raise ApiError(410, f"too old resource version: {since} ({cache.history_start})", "Expired")
+                backlog = [ev for ev in cache.history if ev.rv > since]
+            cache.watchers.add(w)
+        return w, backlog
+
+    def unwatch(self, res: Resource, w: Watcher) -> None:
+        with self.cond:
+            self.caches[res.plural].watchers.discard(w)
+
+    # --- writes ----------------------------------------------------------------------------------------------
+
+    def _strip(self, obj: dict) -> bytes:
+        meta = obj.get("metadata") or {}
+        if "resourceVersion" in meta:
+            obj = dict(obj, metadata={k: v for k, v in meta.items() if k != "resourceVersion"})
+        return dumps(obj)
+
+    def put(self, res: Resource, key: str, obj: dict, expected_rv: int) -> Entry | int:
+        """Write obj if the key's mod_revision is expected_rv (0: must not exist).
+
+        Returns the new cache entry, or the key's current mod_revision (0: absent) on a conflict.
+        """
+        ok, rev = self.etcd.put_if(self.etcd_key(res, key), self._strip(obj), expected_rv)
+        if not ok:
+            return rev
+        self.wait_for(rev)
+        entry = self.caches[res.plural].items.get(key)
+        if entry is None or entry.rv < rev:  # deleted again meanwhile: answer with what we wrote
+            meta = dict(obj.get("metadata") or {}, resourceVersion=str(rev))
+            done = dict(obj, metadata=meta)
+            return Entry(key, done, dumps(done), rev)
+        return entry
+
+    def remove(self, res: Resource, key: str, expected_rv: int) -> int | None:
+        """Delete the key if its mod_revision is expected_rv; return the deletion revision or None on conflict."""
+        ok, rev = self.etcd.delete_if(self.etcd_key(res, key), expected_rv)
+        if not ok:
+            return None
+        self.wait_for(rev)
+        return rev
+
+    def txn_put(self, writes: list[tuple[Resource, str, dict, int]]) -> int | None:
+        """Write several objects in one etcd transaction, each guarded by its mod_revision; None on conflict."""
+        compare, success = [], []
+        for res, key, obj, expected in writes:
+            k = b64(self.etcd_key(res, key))
+            compare.append({"key": k, "target": "MOD", "result": "EQUAL", "mod_revision": str(expected)})
+            success.append({"request_put": {"key": k, "value": b64(self._strip(obj))}})
+        result = self.etcd.txn(compare, success)
+        if not result.get("succeeded"):
+            return None
+        rev = int(result["header"]["revision"])
+        self.wait_for(rev)
+        return rev
