@@ -202,14 +202,14 @@ def newest_release(available: list[Version], major: int, minor: int) -> Optional
     return max(releases) if releases else None
 
 
-def resolve_target(target: Version, current: Version, available: Optional[list[Version]]) -> Version:
-    """A minor line (``1.33``) becomes its newest available release, the current version, or ``v1.33.0``."""
+def resolve_target(target: Version, running: Version, available: Optional[list[Version]]) -> Version:
+    """A minor line (``1.33``) becomes its newest available release or ``v1.33.0``; when the control plane
+    already runs that minor, never less than ``running`` (its newest version): "be on 1.33" is no downgrade.
+    """
     if target.patch is not None:
         return target
-    newest = newest_release(available or [], target.major, target.minor)
-    if newest is not None:
-        return newest
-    return current if current.same_minor(target) else target.release_of_minor(0)
+    newest = newest_release(available or [], target.major, target.minor) or target.release_of_minor(0)
+    return max(newest, running) if running.same_minor(target) else newest
 
 
 def upgrade_path(
@@ -263,8 +263,8 @@ def check(
     checked_hops = []
     target = None
     if target_version is not None:
-        target = resolve_target(Version.parse(target_version, "target_version"), current, available)
         control_plane = max(v for key in CONTROL_PLANE for v in versions_of(state, key))
+        target = resolve_target(Version.parse(target_version, "target_version"), control_plane, available)
         if target < control_plane:
             violations.append(
                 violation(

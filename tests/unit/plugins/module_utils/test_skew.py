@@ -225,14 +225,21 @@ def test_path_across_majors_is_refused():
 @pytest.mark.parametrize(
     ("target", "available", "resolved", "path"),
     [
-        ("1.33", ["1.33.0", "1.33.4-1.1", "1.33.2", "1.34.0"], "v1.33.4", ["v1.31.0", "v1.32.0", "v1.33.4"]),
+        (
+            "1.33",
+            ["1.31.2", "1.32.5", "1.33.0", "1.33.4-1.1", "1.33.2", "1.34.0"],
+            "v1.33.4",
+            ["v1.31.2", "v1.32.5", "v1.33.4"],
+        ),
         ("1.33", None, "v1.33.0", ["v1.31.0", "v1.32.0", "v1.33.0"]),
         ("1.30", None, "v1.30.2", []),
         ("1.30", ["1.30.1", "1.30.6"], "v1.30.6", ["v1.30.6"]),
+        ("1.30", ["1.30.0", "1.30.1"], "v1.30.2", []),
     ],
 )
 def test_minor_line_target(target, available, resolved, path):
     result = check(cluster("v1.30.2"), target, available)
+    assert result["ok"] is True
     assert result["target_version"] == resolved
     assert result["upgrade_path"] == path
 
@@ -259,6 +266,13 @@ def test_downgrade_is_an_error(apiservers, target):
     assert result["upgrade_path"] == []
     assert result["ok"] is False
     assert "downgrades are not supported" in summary(result)
+
+
+def test_minor_line_target_is_never_a_downgrade_of_a_newer_instance():
+    result = check(cluster(["v1.30.2", "v1.30.4"], ["v1.30.5"]), "1.30", ["1.30.3"])
+    assert result["target_version"] == "v1.30.5"
+    assert result["upgrade_path"] == ["v1.30.5"]
+    assert [v["rule"] for v in result["violations"]] == ["hop_available"]
 
 
 def test_downgrade_below_a_newer_controller_manager_is_an_error():
