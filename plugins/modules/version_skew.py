@@ -26,8 +26,8 @@ options:
   target_version:
     description:
       - The version to upgrade to, for example V(v1.33.2), V(1.33.2) or V(1.33).
-      - A minor line (V(1.33)) means the newest release of that minor in O(available_versions), the
-        current version when the cluster already runs that minor, else V(v1.33.0).
+      - A minor line (V(1.33)) means the newest release of that minor in O(available_versions), else
+        V(v1.33.0); never less than what the control plane already runs in that minor.
       - Without it only the current versions are judged and RV(upgrade_path) is empty.
       - Quote it in YAML, an unquoted V(1.30) is the number 1.3.
     type: str
