@@ -31,16 +31,18 @@ def kubectl_json(lab, kubectl, *args: str) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def kubectl_apply(lab, kubectl, objects: list[dict[str, Any]]) -> None:
+def kubectl_create(lab, kubectl, objects: list[dict[str, Any]]) -> None:
     document = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
-    subprocess.run(
-        [kubectl, "--kubeconfig", str(lab.kubeconfig), "apply", "-f", "-"],
+    # --validate=false: client-side validation needs the OpenAPI document, which the lab does not serve
+    done = subprocess.run(
+        [kubectl, "--kubeconfig", str(lab.kubeconfig), "create", "--validate=false", "-f", "-"],
         input=document,
-        check=True,
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr
 
 
 def deployment(name: str, replicas: int, volumes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -71,8 +73,8 @@ def pdb(name: str, selector: dict[str, Any], **budget: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def workload(lab, kubectl):
     """The facts-it objects, with every pod Running and Ready and every PDB's status computed."""
-    kubectl_apply(lab, kubectl, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}])
-    kubectl_apply(
+    kubectl_create(lab, kubectl, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}])
+    kubectl_create(
         lab,
         kubectl,
         [
@@ -233,7 +235,7 @@ def test_unknown_node_is_one_clear_line(lab):
     result = run_module("cluster_facts", {"kubeconfig": str(lab.kubeconfig), "nodes": ["worker-1", "nope-7"]})
     assert result["failed"] is True
     assert result["msg"] == "nodes not found in the cluster: nope-7"
-    assert "exception" not in result
+    assert "Traceback" not in str(result.get("exception", ""))  # ansible-core 2.19 says "(traceback unavailable)"
 
 
 def test_small_pages_give_the_same_facts_as_large_ones(lab, workload):
