@@ -57,7 +57,7 @@ sanity: venv ## build the collection, install the artifact, run ansible-test san
 	  env -u PYTHONPATH $(BIN)/ansible-test units --python 3.11 --requirements --color no
 	@for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
 	  $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m >/dev/null || exit 1; \
-	  $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m | grep -q '^EXAMPLES' || { echo "$$m: no EXAMPLES"; exit 1; }; \
+	  ANSIBLE_NOCOLOR=1 $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m | grep -q '^EXAMPLES' || { echo "$$m: no EXAMPLES"; exit 1; }; \
 	done; echo "ansible-doc: every module renders with examples"
 
 units: collection ## unit tests with plain pytest (fast loop)
