@@ -10,6 +10,7 @@ Unit tests replace this class with an in-memory fake of the same shape.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any, Optional
 
@@ -47,11 +48,15 @@ class Stream:
                     yield json.loads(line)
 
     def close(self) -> None:
+        # Shut the socket down first: closing a response another thread is reading from waits for that read.
+        connection = getattr(self._response, "connection", None)
+        sock = getattr(connection, "sock", None)
         try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
             self._response.close()
-            self._response.release_conn()
-        except Exception:  # closing a broken connection can fail in many ways; it is closed anyway
-            pass
+        except (OSError, ValueError):
+            pass  # already closed or broken: nothing left to release
 
 
 class DrainApi:
