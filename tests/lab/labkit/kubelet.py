@@ -261,10 +261,14 @@ def mirror_pod(manifest: dict[str, Any], node: dict[str, Any], digest: str) -> d
     }
 
 
-def pod_ip_for(node_index: int, uid: str, host_network: bool, host_ip: str) -> str:
-    if host_network:
-        return host_ip
-    return f"10.244.{node_index % 256}.{zlib.crc32(uid.encode()) % 253 + 2}"
+def pod_ip_for(node_index: int, uid: str, used: set[str]) -> str:
+    """A free address in the node's pod CIDR (10.244.<index>.0/24), like a CNI's host-local IPAM."""
+    start = zlib.crc32(uid.encode()) % 253
+    for step in range(253):
+        ip = f"10.244.{node_index % 256}.{(start + step) % 253 + 2}"
+        if ip not in used:
+            return ip
+    return f"10.244.{node_index % 256}.{start + 2}"
 
 
 class Kubelet:
@@ -283,6 +287,7 @@ class Kubelet:
         self.node_objects: dict[str, dict[str, Any]] = {}
         self.mirrors: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in nodes}
         self.lock = threading.Lock()
+        self.pod_ips: dict[str, dict[str, str]] = {}  # node -> pod uid -> pod IP
 
     # -- node registration and heartbeats ----------------------------------------------------------------
 
@@ -362,6 +367,13 @@ class Kubelet:
 
     def on_pod(self, kind: str, pod: dict[str, Any], _old: dict[str, Any] | None) -> None:
         node = pod.get("spec", {}).get("nodeName")
+        if node in self.nodes and not pod.get("spec", {}).get("hostNetwork"):
+            with self.lock:
+                used = self.pod_ips.setdefault(node, {})
+                if kind == "DELETED":
+                    used.pop(pod["metadata"]["uid"], None)
+                elif pod.get("status", {}).get("podIP"):
+                    used[pod["metadata"]["uid"]] = pod["status"]["podIP"]
         if node not in self.nodes or kind == "DELETED":
             if kind == "DELETED" and node in self.nodes and MIRROR in (pod["metadata"].get("annotations") or {}):
                 self.mirrors[node].pop(pod["metadata"]["name"], None)
@@ -386,11 +398,15 @@ class Kubelet:
             return
         if current.get("status", {}).get("phase", "Pending") != "Pending":
             return
-        node = self.nodes[current["spec"]["nodeName"]]
-        host_network = bool(current["spec"].get("hostNetwork"))
-        status = running_status(
-            current, node["ip"], pod_ip_for(node["index"], meta["uid"], host_network, node["ip"]), component.now()
-        )
+        node_name = current["spec"]["nodeName"]
+        node = self.nodes[node_name]
+        if current["spec"].get("hostNetwork"):
+            pod_ip = node["ip"]
+        else:
+            with self.lock:
+                used = self.pod_ips.setdefault(node_name, {})
+                pod_ip = used[meta["uid"]] = pod_ip_for(node["index"], meta["uid"], set(used.values()))
+        status = running_status(current, node["ip"], pod_ip, component.now())
         self.client.patch(path("pods", meta["namespace"], meta["name"], "status"), {"status": status})
 
     def finish_deletion(self, pod: dict[str, Any]) -> None:
