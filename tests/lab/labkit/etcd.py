@@ -11,8 +11,8 @@ import base64
 import http.client
 import json
 import queue
+import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -114,6 +114,7 @@ class EtcdClient:
             )
             try:
                 conn.connect()
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError as exc:
                 last = exc
                 continue
@@ -273,6 +274,3 @@ def kv_events(result: dict) -> Iterator[tuple[str, bytes, bytes, int]]:
     for ev in result.get("events") or ():
         kv = ev["kv"]
         yield ev.get("type", "PUT"), unb64(kv["key"]), unb64(kv.get("value")), int(kv.get("mod_revision", 0))
-
-
-_lock = threading.Lock()

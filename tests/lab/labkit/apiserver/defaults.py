@@ -121,3 +121,45 @@ def apply_defaults(plural: str, obj: dict) -> None:
     fn = APPLY.get(plural)
     if fn:
         fn(obj)
+
+
+# Go serialises struct fields without `omitempty` even when empty, so clients (the official Python client
+# among them) require them: fill them in on every write, as the real server's encoding would.
+NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+             "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")  # fmt: skip
+REQUIRED_STATUS_INTS = {
+    "poddisruptionbudgets": ("disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"),
+    "daemonsets": ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"),
+    "statefulsets": ("replicas", "availableReplicas"),
+    "replicasets": ("replicas",),
+}
+
+
+def _container_statuses(status: dict) -> None:
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or ():
+            cs.setdefault("ready", False)
+            cs.setdefault("restartCount", 0)
+            cs.setdefault("image", "")
+            cs.setdefault("imageID", "")
+
+
+def normalize(plural: str, obj: dict) -> None:
+    if plural == "nodes":
+        status = obj.setdefault("status", {})
+        info = status.setdefault("nodeInfo", {})
+        for key in NODE_INFO:
+            info.setdefault(key, "")
+        status.setdefault("daemonEndpoints", {"kubeletEndpoint": {"Port": 0}})
+    elif plural == "pods":
+        _container_statuses(obj.get("status") or {})
+    elif plural in REQUIRED_STATUS_INTS:
+        status = obj.get("status")
+        if status is not None or plural == "poddisruptionbudgets":
+            status = obj.setdefault("status", {})
+            for key in REQUIRED_STATUS_INTS[plural]:
+                status.setdefault(key, 0)
+    elif plural == "events":
+        obj.setdefault("involvedObject", {})
+    elif plural == "controllerrevisions":
+        obj.setdefault("revision", 0)

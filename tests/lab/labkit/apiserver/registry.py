@@ -9,7 +9,7 @@ import re
 import uuid
 
 from . import errors
-from .defaults import apply_defaults
+from .defaults import apply_defaults, normalize
 from .errors import ApiError
 from .patch import apply_patch
 from .resources import BY_NAME, Resource
@@ -119,6 +119,7 @@ class Registry:
         if res.generation:
             meta["generation"] = 1
         apply_defaults(res.plural, obj)
+        normalize(res.plural, obj)
         key = self.key(res, namespace, name)
         if dry_run:
             return Entry(key, obj, dumps(obj), 0)
@@ -188,6 +189,7 @@ class Registry:
 
     def write(self, res: Resource, current: Entry, new: dict, name: str) -> Entry:
         """Store new in place of current, or remove the object when its deletion is complete."""
+        normalize(res.plural, new)
         if _same(current.obj, new):
             return current
         if self._finished(res, new):

@@ -121,6 +121,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
+        if self.command != "HEAD" and len(body) < 65536:  # headers and body in one TLS record
+            self._headers_buffer.append(b"\r\n")
+            self._headers_buffer.append(body)
+            self.flush_headers()
+            return
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -549,6 +554,7 @@ class Server(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay on small responses
         # The TLS handshake happens in the connection's own thread (Handler.setup), never in the accept loop.
         return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 

@@ -77,13 +77,11 @@ class ResourceCache:
 
     def set(self, key: str, entry: Entry | None) -> Entry | None:
         prev = self.items.get(key)
-        if self.res.plural == "pods":
-            old_node, new_node = self.node_of(prev), self.node_of(entry)
-            if old_node != new_node or entry is None:
-                if old_node:
-                    self.by_node.get(old_node, set()).discard(key)
-                if new_node and entry is not None:
-                    self.by_node.setdefault(new_node, set()).add(key)
+        if self.res.plural == "pods":  # index every pod by spec.nodeName ("" for unscheduled pods)
+            if prev is not None:
+                self.by_node.get(self.node_of(prev), set()).discard(key)
+            if entry is not None:
+                self.by_node.setdefault(self.node_of(entry), set()).add(key)
         if entry is None:
             if prev is not None:
                 del self.items[key]
