@@ -1,0 +1,70 @@
+"""labctl's own behaviour: status, the refused mode, stop/start, and a down that leaves nothing running."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from labkit.lab import stray_pids
+
+LABCTL = Path(__file__).resolve().parents[2] / "lab" / "labctl"
+
+
+def labctl(state_dir, *args, check=True):
+    result = subprocess.run([str(LABCTL), *args, "--state-dir", str(state_dir)], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_status_reports_components_and_nodes(lab):
+    status = json.loads(lab.labctl("status", "--json").stdout)
+    components = status["components"]
+    for name in ("etcd", "apiserver", "controllers", "scheduler", "kubelet-cp-1", "kubelet-worker-1"):
+        assert components[name]["running"], name
+        assert Path(f"/proc/{components[name]['pid']}").exists()
+    assert {n: s["ready"] for n, s in status["nodes"].items()} == {"cp-1": "True", "worker-1": "True",
+                                                                   "worker-2": "True"}  # fmt: skip
+    info = lab.reload()
+    for key in ("apiserver_url", "etcd_endpoints", "etcd_cacert", "etcd_cert", "etcd_key", "etcd_data_dir",
+                "nodes", "pod_ready_delay", "time_factor", "version", "pids"):  # fmt: skip
+        assert key in info, key
+    assert info["nodes"] == ["cp-1", "worker-1", "worker-2"]
+
+
+def test_mode_nodes_is_refused_clearly(tmp_path):
+    result = labctl(tmp_path / "state", "up", "--mode", "nodes", "--nodes", "2", check=False)
+    assert result.returncode == 1
+    assert "--mode nodes" in result.stderr and "not available yet" in result.stderr
+    assert not (tmp_path / "state" / "lab.json").exists()
+
+
+def test_unknown_component_is_named(lab):
+    result = lab.labctl("stop", "kubelet-nope", check=False)
+    assert result.returncode == 1
+    assert "unknown component 'kubelet-nope'" in result.stderr
+
+
+def test_one_node_lab_restarts_its_control_plane_and_leaves_nothing_behind(tmp_path):
+    state = tmp_path / "lab"
+    try:
+        up = labctl(state, "up", "--mode", "host", "--nodes", "1")
+        assert "1 nodes Ready" in up.stdout
+        assert (state / "admin.conf").exists()
+        info = json.loads((state / "lab.json").read_text())
+        assert info["nodes"] == ["cp-1"]
+        labctl(state, "stop", "apiserver", "etcd")
+        assert (
+            json.loads(labctl(state, "status", "--json", check=False).stdout)["components"]["etcd"]["running"] is False
+        )
+        labctl(state, "start", "etcd", "apiserver")
+        status = json.loads(labctl(state, "status", "--json").stdout)
+        assert status["nodes"]["cp-1"]["ready"] == "True"
+    finally:
+        down = labctl(state, "down")
+    assert "etcd" in down.stdout and "kubelet-cp-1" in down.stdout
+    assert stray_pids(state) == []
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(state) not in ps
