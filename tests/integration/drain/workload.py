@@ -16,6 +16,8 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
+TARGET = "worker-1"  # the node drain tests and the benchmark drain
+
 
 def _json(response: Any) -> dict[str, Any]:
     data = response.data
@@ -117,7 +119,8 @@ class Cluster:
             name, namespace, body={"propagationPolicy": "Orphan"}, _preload_content=False
         )
 
-    def bare_pod(self, namespace: str, name: str, node: str, empty_dir: bool = False) -> None:
+    def bare_pod(self, namespace: str, name: str, node: str, empty_dir: bool = False, owner=None) -> None:
+        """A pod bound to ``node`` with no controller, or with the ``owner`` reference given."""
         template = pod_template({"app": name}, empty_dir, 1)
         body = {
             "apiVersion": "v1",
@@ -125,6 +128,8 @@ class Cluster:
             "metadata": {"name": name, "namespace": namespace, **template["metadata"]},
             "spec": {**template["spec"], "nodeName": node},
         }
+        if owner:
+            body["metadata"]["ownerReferences"] = [owner]
         self.core.create_namespaced_pod(namespace, body, _preload_content=False)
 
     def pdb_create(
@@ -251,3 +256,8 @@ class BudgetWatcher:
     def violations(self) -> dict[str, tuple[int, int]]:
         """app -> (lowest healthy count seen, required) for every budget that was broken."""
         return {app: (self.minimum[app], need) for app, need in self.required.items() if self.minimum[app] < need}
+
+
+def mine(pods: list[str], namespace: str) -> list[str]:
+    """The ``namespace/name`` entries of one namespace (the lab's own pods may be drained too)."""
+    return sorted(p for p in pods if p.startswith(f"{namespace}/"))
