@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from labkit.kubeclient import ApiError
 from labkit.lab import LAB_ROOT, Lab, LabError
 
 DEFAULT_STATE_DIR = LAB_ROOT.parents[1] / ".lab"
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     lab = Lab(args.state_dir or DEFAULT_STATE_DIR)
     try:
         return run(lab, args)
-    except LabError as exc:
+    except (LabError, ApiError, OSError, TimeoutError) as exc:
         print(f"labctl {args.command}: {exc}", file=sys.stderr)
         return 1
 

@@ -24,16 +24,21 @@ class LabError(Exception):
     pass
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port() -> int:
     """A free loopback port below the kernel's ephemeral range (32768+), so no outgoing connection takes it
     between now and the component's bind."""
     while True:
         port = random.randint(20000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if port_free(port):
             return port
 
 
@@ -129,6 +134,9 @@ class Lab:
         names = node_names(nodes)
         paths = pki.create_pki(self.pki_dir, hosts=[node_ip(i) for i in range(nodes)])
         ports = {"etcd_client": free_port(), "etcd_peer": free_port(), "apiserver": free_port()}
+        if self.info_file.exists():  # a lab brought up here before keeps its data and, when free, its ports
+            old = self.info.get("ports", {})
+            ports.update({k: v for k, v in old.items() if k in ports and port_free(v)})
         info = {
             "mode": "host",
             "state_dir": str(self.state_dir),
@@ -173,11 +181,17 @@ class Lab:
         """The namespaces a real API server creates at start (idempotent)."""
         client = self.client()
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
-            try:
-                client.create(path("namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-            except ApiError as exc:
-                if exc.status != 409:
-                    raise
+            for attempt in range(20):
+                try:
+                    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                    client.create(path("namespaces"), body)
+                    break
+                except ApiError as exc:
+                    if exc.status == 409:
+                        break
+                    if exc.status < 500 or attempt == 19:
+                        raise LabError(f"creating namespace {name}: {exc}") from exc
+                    time.sleep(0.25)  # the API server is still catching up with etcd
 
     def write_apiserver_config(self, info: dict[str, Any], paths: dict[str, Path]) -> None:
         config = {
