@@ -159,6 +159,7 @@ class Lab:
         }
         self.save(info)
         pki.write_kubeconfig(self.kubeconfig, info["apiserver_url"], self.pki_dir)
+        self.write_component_kubeconfigs(info)
         self.write_apiserver_config(info, paths)
         for node in names:
             (self.state_dir / "nodes" / node / "manifests").mkdir(parents=True, exist_ok=True)
@@ -176,6 +177,19 @@ class Lab:
         info["up_seconds"] = round(time.monotonic() - started, 2)
         self.save(info)
         return info
+
+    def write_component_kubeconfigs(self, info: dict[str, Any]) -> None:
+        """Each component its own identity, as kubeadm writes controller-manager.conf, scheduler.conf and
+        the kubelets' kubelet.conf (the components read ``<state dir>/<component>.conf``)."""
+        identities = {
+            "controller-manager": ("system:kube-controller-manager", None),
+            "scheduler": ("system:kube-scheduler", None),
+            **{f"kubelet-{n}": (f"system:node:{n}", "system:nodes") for n in info["nodes"]},
+        }
+        for name, (user, group) in identities.items():
+            cert, key = pki.client_cert(self.pki_dir, name, user, group)
+            pki.write_kubeconfig(self.state_dir / f"{name}.conf", info["apiserver_url"], self.pki_dir,
+                                 user=user, cert=cert, key=key)  # fmt: skip
 
     def ensure_system_namespaces(self) -> None:
         """The namespaces a real API server creates at start (idempotent)."""
