@@ -247,7 +247,13 @@ class Cluster:
                 raise RuntimeError(f"txn failed: {proc.stderr[-500:]}")
 
     def get_prefix(self, prefix: str) -> dict[str, str]:
-        proc = self.etcdctl("get", prefix, "--prefix", "--write-out=json")
+        return self.get_prefix_from(None, prefix)
+
+    def get_prefix_from(self, member: Member | None, prefix: str) -> dict[str, str]:
+        """Every key under ``prefix`` and its value, read from ``member`` (serializable: its own copy)."""
+        endpoints = [member.client_url] if member else None
+        consistency = ["--consistency=s"] if member else []
+        proc = self.etcdctl("get", prefix, "--prefix", "--write-out=json", *consistency, endpoints=endpoints)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr)
         kvs = json.loads(proc.stdout).get("kvs", [])
