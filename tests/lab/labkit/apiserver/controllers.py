@@ -4,7 +4,6 @@ background, foreground and orphan propagation policies)."""
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
@@ -16,6 +15,7 @@ from .resources import RESOURCES, Resource
 from .store import Event, ResourceCache
 
 log = logging.getLogger("apiserver.controllers")
+NAMESPACE_PATH = ("metadata", "namespace")
 OWNER_KINDS = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Node", "Job", "Service"}
 BY_KIND = {r.kind: r for r in RESOURCES}
 # Delete order inside a namespace: owners first so that their controllers do not recreate pods.
@@ -32,16 +32,15 @@ class Controllers:
         self.store.listeners.append(self._on_event)
 
     def _on_event(self, cache: ResourceCache, ev: Event) -> None:
-        res, obj = cache.res, ev.entry.obj
-        meta = obj["metadata"]
-        if res.plural == "namespaces" and meta.get("deletionTimestamp") and ev.type != "DELETED":
-            self.work.put(("namespace", meta["name"]))
-        if ev.type == "DELETED" and obj.get("kind") in OWNER_KINDS:
-            self.work.put(("orphans", (meta.get("uid"), meta.get("namespace"), obj.get("kind"), meta["name"])))
-        if ev.type != "DELETED" and meta.get("deletionTimestamp"):
-            finalizers = meta.get("finalizers") or []
-            if "foregroundDeletion" in finalizers or "orphan" in finalizers:
-                self.work.put(("finalizer", (res.plural, meta.get("namespace"), meta["name"])))
+        """Runs under the store's lock: only queue work here."""
+        res, e = cache.res, ev.entry
+        namespace = e.fields[NAMESPACE_PATH] or None
+        if res.plural == "namespaces" and e.deleting and ev.type != "DELETED":
+            self.work.put(("namespace", e.name))
+        if ev.type == "DELETED" and res.kind in OWNER_KINDS:
+            self.work.put(("orphans", (e.uid, namespace, res.kind, e.name)))
+        if ev.type != "DELETED" and e.deleting and ("foregroundDeletion" in e.finalizers or "orphan" in e.finalizers):
+            self.work.put(("finalizer", (res.plural, namespace, e.name)))
 
     def run(self) -> None:
         last_resync = time.monotonic()
@@ -71,16 +70,12 @@ class Controllers:
 
     def _resync(self) -> None:
         for entry in list(self.store.caches["namespaces"].items.values()):
-            if entry.obj["metadata"].get("deletionTimestamp"):
-                self.work.put(("namespace", entry.obj["metadata"]["name"]))
+            if entry.deleting:
+                self.work.put(("namespace", entry.name))
         for plural, cache in self.store.caches.items():
-            for entry in list(cache.items.values()):
-                fins = entry.obj["metadata"].get("finalizers") or []
-                if entry.obj["metadata"].get("deletionTimestamp") and (
-                    "foregroundDeletion" in fins or "orphan" in fins
-                ):
-                    m = entry.obj["metadata"]
-                    self.work.put(("finalizer", (plural, m.get("namespace"), m["name"])))
+            for e in list(cache.items.values()):
+                if e.deleting and ("foregroundDeletion" in e.finalizers or "orphan" in e.finalizers):
+                    self.work.put(("finalizer", (plural, e.fields[NAMESPACE_PATH] or None, e.name)))
 
     # --- namespaces ------------------------------------------------------------------------------------------
 
@@ -88,12 +83,12 @@ class Controllers:
         out = []
         for res in NS_ORDER:
             entries, _, _, _ = self.store.list(res, namespace, None)
-            out.extend((res, e.obj["metadata"]["name"]) for e in entries)
+            out.extend((res, e.name) for e in entries)
         return out
 
     def _finish_namespace(self, name: str) -> None:
         entry = self.store.get(NAMESPACES, name)
-        if entry is None or not entry.obj["metadata"].get("deletionTimestamp"):
+        if entry is None or not entry.deleting:
             return
         contents = self._contents(name)
         if not contents:
@@ -102,7 +97,7 @@ class Controllers:
             return
         for res, obj_name in contents:
             current = self.store.get(res, self.store.cache_key(res, name, obj_name))
-            if current is None or (current.obj["metadata"].get("deletionTimestamp") and res.plural != "pods"):
+            if current is None or (current.deleting and res.plural != "pods"):
                 continue
             try:
                 self.registry.delete(res, name, obj_name, {})
@@ -123,8 +118,7 @@ class Controllers:
             else:
                 entries = self.store.list(res, None, None)[0]
             for e in entries:
-                refs = e.obj["metadata"].get("ownerReferences") or ()
-                if any(r.get("uid") == uid for r in refs):
+                if uid in e.owners:
                     yield res, e
 
     def _owner_alive(self, ref: dict, namespace: str | None) -> bool:
@@ -132,7 +126,7 @@ class Controllers:
         if res is None:
             return True  # an owner kind the lab does not serve: leave the dependent alone
         entry = self.store.get(res, self.store.cache_key(res, namespace, ref.get("name", "")))
-        return entry is not None and entry.obj["metadata"].get("uid") == ref.get("uid")
+        return entry is not None and entry.uid == ref.get("uid")
 
     def _collect(self, uid: str, namespace: str | None, kind: str, name: str) -> None:
         """Delete the dependents whose owners are all gone (background propagation)."""
@@ -154,9 +148,10 @@ class Controllers:
         entry = self.store.get(res, self.store.cache_key(res, namespace, name))
         if entry is None:
             return
-        meta = entry.obj["metadata"]
+        obj = entry.obj
+        meta = obj["metadata"]
         finalizers = meta.get("finalizers") or []
-        dependents = list(self._dependents(meta.get("uid"), namespace, entry.obj.get("kind"), name))
+        dependents = list(self._dependents(meta.get("uid"), namespace, res.kind, name))
         if "orphan" in finalizers:
             for dres, d in dependents:
                 refs = [r for r in d.obj["metadata"].get("ownerReferences") or [] if r.get("uid") != meta.get("uid")]
@@ -171,7 +166,7 @@ class Controllers:
                     self.registry.delete(dres, d.obj["metadata"].get("namespace"), d.obj["metadata"]["name"], {})
             done = "foregroundDeletion"
         if not dependents:
-            new = copy.deepcopy(entry.obj)
+            new = obj
             new["metadata"]["finalizers"] = [f for f in finalizers if f != done]
             self.registry.update(res, namespace, name, new)
 

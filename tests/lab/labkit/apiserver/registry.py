@@ -13,7 +13,7 @@ from .defaults import apply_defaults, normalize
 from .errors import ApiError
 from .patch import apply_patch
 from .resources import BY_NAME, Resource
-from .store import Entry, Store, dumps
+from .store import Entry, Store, make_entry
 
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -32,6 +32,7 @@ PODS = BY_NAME["pods"]
 NODES = BY_NAME["nodes"]
 IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 RETRIES = 20
+PHASE = ("status", "phase")
 
 
 def now_iso(offset: float = 0.0) -> str:
@@ -69,14 +70,14 @@ class Registry:
 
     def namespace_terminating(self, namespace: str) -> bool:
         ns = self.store.get(NAMESPACES, namespace)
-        return ns is not None and (ns.obj.get("status") or {}).get("phase") == "Terminating"
+        return ns is not None and ns.fields[PHASE] == "Terminating"
 
     def check_namespace_for_create(self, res: Resource, namespace: str, name: str) -> None:
         """The NamespaceLifecycle admission plugin: no new content in a missing or terminating namespace."""
         ns = self.store.get(NAMESPACES, namespace)
         if ns is None:
             raise errors.not_found(NAMESPACES, namespace)
-        if (ns.obj.get("status") or {}).get("phase") == "Terminating":
+        if ns.fields[PHASE] == "Terminating":
             cause = {
                 "reason": "NamespaceTerminating",
                 "message": f"namespace {namespace} is being terminated",
@@ -122,7 +123,7 @@ class Registry:
         normalize(res.plural, obj)
         key = self.key(res, namespace, name)
         if dry_run:
-            return Entry(key, obj, dumps(obj), 0)
+            return make_entry(res.plural, key, obj, 0)
         result = self.store.put(res, key, obj, 0)
         if not isinstance(result, Entry):
             raise errors.already_exists(res, name)
@@ -196,8 +197,7 @@ class Registry:
             rev = self.store.remove(res, current.key, current.rv)
             if rev is None:
                 raise errors.conflict(res, name, errors.MODIFIED)
-            done = dict(new, metadata=dict(new["metadata"], resourceVersion=str(rev)))
-            return Entry(current.key, done, dumps(done), rev)
+            return make_entry(res.plural, current.key, new, rev)
         result = self.store.put(res, current.key, new, current.rv)
         if not isinstance(result, Entry):
             if result == 0:
@@ -229,7 +229,7 @@ class Registry:
     def patch(self, res: Resource, namespace: str | None, name: str, ctype: str, patch, sub: str | None = None):
         for _ in range(RETRIES):
             current = self.get(res, namespace, name)
-            patched = apply_patch(ctype, copy.deepcopy(current.obj), patch)
+            patched = apply_patch(ctype, current.obj, patch)
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patch did not produce an object")
             wanted = (patched.get("metadata") or {}).get("resourceVersion")
@@ -325,7 +325,7 @@ class Registry:
         rev = self.store.remove(res, current.key, current.rv)
         if rev is None:
             raise errors.conflict(res, name, errors.MODIFIED)
-        details = {"name": name, "kind": res.plural, "uid": current.obj["metadata"].get("uid")}
+        details = {"name": name, "kind": res.plural, "uid": current.uid}
         if res.group:
             details["group"] = res.group
         return current, details

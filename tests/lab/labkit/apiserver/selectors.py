@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import bad_request
 
-Matcher = Callable[[dict], bool]
+Matcher = Callable[[Any], bool]  # takes a cache Entry (labels, fields)
 
 _SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9./_-]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
 _CMP_RE = re.compile(r"^\s*([A-Za-z0-9./_-]+)\s*(==|!=|=)\s*([A-Za-z0-9._-]*)\s*$")
@@ -80,8 +80,8 @@ def label_matcher(selector: str | None) -> Matcher | None:
         return None
     reqs = label_requirements(selector)
 
-    def match(obj: dict) -> bool:
-        labels = obj["metadata"].get("labels") or {}
+    def match(entry) -> bool:
+        labels = entry.labels
         return all(r(labels) for r in reqs)
 
     return match
@@ -141,7 +141,7 @@ FIELDS = {
 }
 
 
-def _field_value(obj: dict, path: tuple) -> str:
+def field_value(obj: dict, path: tuple) -> str:
     cur = obj
     for part in path:
         if not isinstance(cur, dict):
@@ -152,6 +152,17 @@ def _field_value(obj: dict, path: tuple) -> str:
     if isinstance(cur, bool):
         return "true" if cur else "false"
     return str(cur)
+
+
+_PATHS: dict[str, tuple] = {}
+
+
+def field_paths(resource: str) -> tuple:
+    """Every field path a resource can be selected by (the cache indexes them)."""
+    paths = _PATHS.get(resource)
+    if paths is None:
+        paths = _PATHS[resource] = tuple({**_COMMON, **FIELDS.get(resource, {})}.values())
+    return paths
 
 
 def field_terms(resource: str, selector: str | None) -> list[tuple[tuple, str, str]]:
@@ -176,8 +187,9 @@ def field_matcher(resource: str, selector: str | None) -> Matcher | None:
     if not terms:
         return None
 
-    def match(obj: dict) -> bool:
-        return all((_field_value(obj, path) == value) == (op == "=") for path, op, value in terms)
+    def match(entry) -> bool:
+        fields = entry.fields
+        return all((fields[path] == value) == (op == "=") for path, op, value in terms)
 
     return match
 

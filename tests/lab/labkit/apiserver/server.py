@@ -444,8 +444,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         kind = ev.type
         if match is not None:
-            now = kind != "DELETED" and match(ev.entry.obj)
-            before = ev.prev is not None and match(ev.prev.obj)
+            now = kind != "DELETED" and match(ev.entry)
+            before = ev.prev is not None and match(ev.prev)
             if kind == "DELETED":
                 if not before:
                     return
@@ -511,7 +511,7 @@ class Handler(BaseHTTPRequestHandler):
         q = self.query
         lm = label_matcher((q.get("labelSelector") or [""])[0])
         fm = field_matcher(res.plural, (q.get("fieldSelector") or [""])[0])
-        entries, rv, _, _ = self.app.store.list(res, ns, lambda o: (lm is None or lm(o)) and (fm is None or fm(o)))
+        entries, rv, _, _ = self.app.store.list(res, ns, lambda e: (lm is None or lm(e)) and (fm is None or fm(e)))
         deleted = []
         for e in entries:
             meta = e.obj["metadata"]

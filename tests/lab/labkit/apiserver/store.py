@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import bisect
 import contextlib
+import copy
 import json
 import logging
 import queue
@@ -23,9 +24,11 @@ from typing import Callable
 from ..etcd import EtcdClient, EtcdError, b64, kv_events, prefix_end, unb64
 from .errors import ApiError
 from .resources import RESOURCES, Resource
+from .selectors import field_paths, field_value
 
 log = logging.getLogger("apiserver.store")
 REGISTRY = b"/registry/"
+NODE_PATH = ("spec", "nodeName")
 EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new list "
     "without the continue parameter, or use the continue token in this response to retrieve the remainder of "
@@ -39,12 +42,60 @@ def dumps(obj) -> bytes:
 
 
 class Entry:
-    """One object as the cache holds it: never mutated, replaced on change."""
+    """One object as the cache holds it: its JSON bytes and a small index; never mutated, replaced on change.
 
-    __slots__ = ("key", "obj", "raw", "rv")
+    Only the bytes are kept (a parsed pod costs several times its JSON size); `obj` parses them again.
+    """
 
-    def __init__(self, key: str, obj: dict, raw: bytes, rv: int):
-        self.key, self.obj, self.raw, self.rv = key, obj, raw, rv
+    __slots__ = ("deleting", "fields", "finalizers", "key", "labels", "owners", "raw", "rv", "uid")
+
+    def __init__(self, key: str, raw: bytes, rv: int, obj: dict, plural: str):
+        self.key, self.raw, self.rv = key, raw, rv
+        meta = obj.get("metadata") or {}
+        self.labels = meta.get("labels") or NO_LABELS
+        self.uid = meta.get("uid", "")
+        self.owners = tuple(r.get("uid") for r in meta.get("ownerReferences") or ())
+        self.deleting = bool(meta.get("deletionTimestamp"))
+        self.finalizers = tuple(meta.get("finalizers") or ())
+        self.fields = {path: field_value(obj, path) for path in field_paths(plural)}
+
+    @property
+    def obj(self) -> dict:
+        """A fresh dict of the object: callers may change it."""
+        return json.loads(self.raw)
+
+    @property
+    def name(self) -> str:
+        return self.fields[NAME_PATH]
+
+
+NO_LABELS: dict = {}
+NAME_PATH = ("metadata", "name")
+META_PREFIX = b'{"metadata":{'
+RV_PREFIX = b'{"metadata":{"resourceVersion":"'
+
+
+def stored_bytes(obj: dict) -> bytes:
+    """The etcd value: metadata first and without resourceVersion (the key's mod_revision is the version)."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+    return dumps({"metadata": meta, **{k: v for k, v in obj.items() if k != "metadata"}})
+
+
+def served_bytes(value: bytes, obj: dict, rv: int) -> bytes:
+    """What clients get: the stored bytes with metadata.resourceVersion spliced in (no re-encoding)."""
+    if not value.startswith(META_PREFIX) or "resourceVersion" in (obj.get("metadata") or {}):
+        value = stored_bytes(obj)  # written by someone else: re-encode once
+    rest = value[len(META_PREFIX) :]
+    return RV_PREFIX + b'%d"' % rv + (b"," if rest[:1] != b"}" else b"") + rest
+
+
+def with_rv(raw: bytes, rv: int) -> bytes:
+    end = raw.index(b'"', len(RV_PREFIX))
+    return RV_PREFIX + b"%d" % rv + raw[end:]
+
+
+def make_entry(plural: str, key: str, obj: dict, rv: int) -> Entry:
+    return Entry(key, served_bytes(stored_bytes(obj), obj, rv), rv, obj, plural)
 
 
 class Event:
@@ -70,10 +121,9 @@ class ResourceCache:
         self.watchers: set[Watcher] = set()
         self.by_node: dict[str, set[str]] = {}  # pods only: spec.nodeName -> keys
 
-    def node_of(self, entry: Entry | None) -> str:
-        if entry is None or self.res.plural != "pods":
-            return ""
-        return (entry.obj.get("spec") or {}).get("nodeName") or ""
+    @staticmethod
+    def node_of(entry: Entry) -> str:
+        return entry.fields[NODE_PATH]
 
     def set(self, key: str, entry: Entry | None) -> Entry | None:
         prev = self.items.get(key)
@@ -134,10 +184,10 @@ class Store:
 
     # --- loading and following etcd ---------------------------------------------------------------------------
 
-    def _decode(self, key: str, value: bytes, rv: int) -> Entry:
+    @staticmethod
+    def _decode(cache: ResourceCache, key: str, value: bytes, rv: int) -> Entry:
         obj = json.loads(value)
-        obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
-        return Entry(key, obj, dumps(obj), rv)
+        return Entry(key, served_bytes(value, obj, rv), rv, obj, cache.res.plural)
 
     def load(self) -> int:
         """Read every object under /registry/ at one revision (in pages) and fill the cache."""
@@ -152,7 +202,8 @@ class Store:
                 found = self._split(key)
                 if found:
                     cache, ckey = found
-                    fresh[cache.res.plural][ckey] = self._decode(ckey, unb64(kv.get("value")), int(kv["mod_revision"]))
+                    value, rev = unb64(kv.get("value")), int(kv["mod_revision"])
+                    fresh[cache.res.plural][ckey] = self._decode(cache, ckey, value, rev)
             if not resp.get("more") or not kvs:
                 break
             start = unb64(kvs[-1]["key"]) + b"\0"
@@ -177,10 +228,12 @@ class Store:
             self.cond.notify_all()
         return revision
 
-    def _tombstone(self, prev: Entry, rv: int) -> Entry:
-        obj = dict(prev.obj)
-        obj["metadata"] = dict(obj["metadata"], resourceVersion=str(rv))
-        return Entry(prev.key, obj, dumps(obj), rv)
+    @staticmethod
+    def _tombstone(prev: Entry, rv: int) -> Entry:
+        """The last state of a deleted object, at the deletion's revision (what DELETED events carry)."""
+        entry = copy.copy(prev)
+        entry.raw, entry.rv = with_rv(prev.raw, rv), rv
+        return entry
 
     def _record(self, cache: ResourceCache, ev: Event) -> None:
         if ev.type == "DELETED":
@@ -193,7 +246,10 @@ class Store:
         for w in cache.watchers:
             w.queue.put(ev)
         for listener in self.listeners:
-            listener(cache, ev)
+            try:
+                listener(cache, ev)
+            except Exception:
+                log.exception("watch cache listener failed")
 
     def _apply(self, result: dict) -> None:
         events = list(kv_events(result))
@@ -212,7 +268,7 @@ class Store:
                         if prev is not None:
                             self._record(cache, Event("DELETED", self._tombstone(prev, rev), prev, rev))
                     else:
-                        entry = self._decode(ckey, value, rev)
+                        entry = self._decode(cache, ckey, value, rev)
                         self._record(cache, Event("MODIFIED" if prev else "ADDED", entry, prev, rev))
                 self.rv = max(self.rv, rev)
             self.cond.notify_all()
@@ -287,7 +343,7 @@ class Store:
         self,
         res: Resource,
         namespace: str | None,
-        match: Callable[[dict], bool] | None,
+        match: Callable[[Entry], bool] | None,
         limit: int = 0,
         token: str | None = None,
         node: str | None = None,
@@ -311,7 +367,7 @@ class Store:
         if namespace and node is not None:
             entries = [e for e in entries if e.key.startswith(namespace + "/")]
         if match is not None:
-            entries = [e for e in entries if match(e.obj)]
+            entries = [e for e in entries if match(e)]
         if not limit or len(entries) <= limit:
             return entries, rv, "", None
         snap = uuid.uuid4().hex[:16]
@@ -377,26 +433,18 @@ class Store:
 
     # --- writes ----------------------------------------------------------------------------------------------
 
-    def _strip(self, obj: dict) -> bytes:
-        meta = obj.get("metadata") or {}
-        if "resourceVersion" in meta:
-            obj = dict(obj, metadata={k: v for k, v in meta.items() if k != "resourceVersion"})
-        return dumps(obj)
-
     def put(self, res: Resource, key: str, obj: dict, expected_rv: int) -> Entry | int:
         """Write obj if the key's mod_revision is expected_rv (0: must not exist).
 
         Returns the new cache entry, or the key's current mod_revision (0: absent) on a conflict.
         """
-        ok, rev = self.etcd.put_if(self.etcd_key(res, key), self._strip(obj), expected_rv)
+        ok, rev = self.etcd.put_if(self.etcd_key(res, key), stored_bytes(obj), expected_rv)
         if not ok:
             return rev
         self.wait_for(rev)
         entry = self.caches[res.plural].items.get(key)
         if entry is None or entry.rv < rev:  # deleted again meanwhile: answer with what we wrote
-            meta = dict(obj.get("metadata") or {}, resourceVersion=str(rev))
-            done = dict(obj, metadata=meta)
-            return Entry(key, done, dumps(done), rev)
+            return make_entry(res.plural, key, obj, rev)
         return entry
 
     def remove(self, res: Resource, key: str, expected_rv: int) -> int | None:
@@ -413,7 +461,7 @@ class Store:
         for res, key, obj, expected in writes:
             k = b64(self.etcd_key(res, key))
             compare.append({"key": k, "target": "MOD", "result": "EQUAL", "mod_revision": str(expected)})
-            success.append({"request_put": {"key": k, "value": b64(self._strip(obj))}})
+            success.append({"request_put": {"key": k, "value": b64(stored_bytes(obj))}})
         result = self.etcd.txn(compare, success)
         if not result.get("succeeded"):
             return None

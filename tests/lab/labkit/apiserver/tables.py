@@ -197,13 +197,14 @@ def table(plural: str, entries: list[Entry], rv: int, cont: str = "", include: s
     now = datetime.datetime.now(datetime.timezone.utc)
     rows = []
     for e in entries:
+        full = e.obj
         if include == "Object":
-            obj = e.obj
+            obj = full
         elif include == "None":
             obj = None
         else:
-            obj = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": e.obj["metadata"]}
-        r = {"cells": row(e.obj, now)}
+            obj = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": full["metadata"]}
+        r = {"cells": row(full, now)}
         if obj is not None:
             r["object"] = obj
         rows.append(r)
