@@ -110,3 +110,15 @@ def test_too_old_resource_version_is_410_expired(apiserver, ns):
         assert ev["object"]["message"].startswith(f"too old resource version: {old}")
     finally:
         w.close()
+
+
+def test_quiet_watch_without_bookmarks_keeps_going(apiserver, ns):
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    rv = apiserver.ok("GET", path)["metadata"]["resourceVersion"]
+    w = Watch(apiserver, f"{path}?watch=1&resourceVersion={rv}&timeoutSeconds=5")
+    try:
+        time.sleep(1.5)  # several bookmark intervals of the fixture pass without any event
+        apiserver.ok("POST", path, {"metadata": {"name": "late"}})
+        assert w.next()["type"] == "ADDED"  # no BOOKMARK was asked for, none is sent
+    finally:
+        w.close()

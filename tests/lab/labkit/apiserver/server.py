@@ -423,17 +423,22 @@ class Handler(BaseHTTPRequestHandler):
                 if now >= deadline:
                     break
                 try:
-                    ev = watcher.queue.get(timeout=min(deadline, next_bookmark, now + 1.0) - now)
+                    ev = watcher.queue.get(timeout=max(min(deadline, next_bookmark, now + 1.0) - now, 0.001))
                 except queue.Empty:
-                    if bookmarks and time.monotonic() >= next_bookmark:
-                        with store.cond:
-                            rv = store.rv if watcher.queue.empty() else None
-                        if rv is not None:
-                            self.send_bookmark(res, rv)
+                    if time.monotonic() >= next_bookmark:
+                        if bookmarks:
+                            with store.cond:  # all events up to store.rv are in the queue: none pending
+                                rv = store.rv if watcher.queue.empty() else None
+                            if rv is not None:
+                                self.send_bookmark(res, rv)
                         next_bookmark = time.monotonic() + self.app.bookmark_interval
                     continue
                 self.send_event(watcher.prefix, ev, match)
             self.write_chunk(b"")
+        except (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError):
+            pass  # the client went away
+        except Exception:
+            log.exception("watch %s failed", self.path)  # headers are sent: just end the stream
         finally:
             store.unwatch(res, watcher)
             self.close_connection = True
