@@ -149,23 +149,16 @@ class Eviction:
         if dry_run:
             self.registry.get(PODS, namespace, name)
             return
-        self._add_disruption_condition(namespace, name, options)
-        self.registry.delete(PODS, namespace, name, options)
+        self.registry.delete(PODS, namespace, name, options, mutate=_add_disruption_condition)
 
-    def _add_disruption_condition(self, namespace: str, name: str, options: dict) -> None:
-        """The DisruptionTarget condition the real eviction handler sets before deleting the pod."""
-        entry = self.registry.get(PODS, namespace, name)
-        pod = entry.obj
-        wanted = (options.get("preconditions") or {}).get("resourceVersion")
-        if wanted and str(wanted) != str(entry.rv):
-            return  # the delete's precondition will answer the conflict
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            return
-        conds = (pod.get("status") or {}).get("conditions") or []
-        if any(c.get("type") == "DisruptionTarget" for c in conds):
-            return
-        new = copy.deepcopy(pod)
-        new.setdefault("status", {}).setdefault("conditions", []).append({
+
+def _add_disruption_condition(pod: dict) -> None:
+    """The DisruptionTarget condition the real eviction handler sets; here in the deletion's own write."""
+    if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return
+    conds = (pod.get("status") or {}).get("conditions") or []
+    if not any(c.get("type") == "DisruptionTarget" for c in conds):
+        pod.setdefault("status", {}).setdefault("conditions", []).append({
             "type": "DisruptionTarget",
             "status": "True",
             "lastProbeTime": None,
@@ -173,12 +166,6 @@ class Eviction:
             "reason": "EvictionByEvictionAPI",
             "message": "Eviction API: evicting",
         })  # fmt: skip
-        try:
-            updated = self.registry.write(PODS, entry, new, name)
-        except ApiError:
-            return
-        if wanted:  # keep the caller's precondition meaningful after our own write
-            options["preconditions"]["resourceVersion"] = str(updated.rv)
 
 
 def _set_insufficient(status: dict) -> None:

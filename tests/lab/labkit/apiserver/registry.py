@@ -261,8 +261,13 @@ class Registry:
             grace = 0
         return max(int(grace), 0) if int(grace) >= 0 else 1
 
-    def delete(self, res: Resource, namespace: str | None, name: str, options: dict) -> tuple[Entry | None, dict]:
-        """Delete gracefully. Returns (entry still present or last state, Status details when removed)."""
+    def delete(
+        self, res: Resource, namespace: str | None, name: str, options: dict, mutate=None
+    ) -> tuple[Entry | None, dict]:
+        """Delete gracefully. Returns (entry still present or last state, Status details when removed).
+
+        mutate(obj), when given, changes the object in the same write that starts a graceful deletion.
+        """
         for _ in range(RETRIES):
             current = self.get(res, namespace, name)
             meta = current.obj["metadata"]
@@ -277,14 +282,16 @@ class Registry:
                 )
                 raise errors.conflict(res, name, why)
             try:
-                return self._delete_once(res, current, name, options)
+                return self._delete_once(res, current, name, options, mutate)
             except ApiError as exc:
                 if exc.reason != "Conflict" or pre.get("resourceVersion"):
                     raise
         raise errors.conflict(res, name, errors.MODIFIED)
 
-    def _delete_once(self, res: Resource, current: Entry, name: str, options: dict):
-        obj = copy.deepcopy(current.obj)
+    def _delete_once(self, res: Resource, current: Entry, name: str, options: dict, mutate=None):
+        obj = current.obj
+        if mutate is not None:
+            mutate(obj)
         meta = obj["metadata"]
         if res.plural == "namespaces":
             if not meta.get("deletionTimestamp"):
