@@ -9,9 +9,9 @@ pytest_plugins = ["apiserver_fixture"]
 
 
 class Watch:
-    def __init__(self, apiserver, path: str):
+    def __init__(self, apiserver, path: str, accept: str = "application/json"):
         self.conn = apiserver.connect(timeout=10)
-        self.conn.request("GET", path, headers={"Accept": "application/json"})
+        self.conn.request("GET", path, headers={"Accept": accept})
         self.resp = self.conn.getresponse()
         assert self.resp.status == 200
         assert self.resp.getheader("Transfer-Encoding") == "chunked"
@@ -120,5 +120,21 @@ def test_quiet_watch_without_bookmarks_keeps_going(apiserver, ns):
         time.sleep(1.5)  # several bookmark intervals of the fixture pass without any event
         apiserver.ok("POST", path, {"metadata": {"name": "late"}})
         assert w.next()["type"] == "ADDED"  # no BOOKMARK was asked for, none is sent
+    finally:
+        w.close()
+
+
+def test_table_watch_for_kubectl_get_w(apiserver, ns):
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    rv = apiserver.ok("GET", path)["metadata"]["resourceVersion"]
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    w = Watch(apiserver, f"{path}?watch=1&resourceVersion={rv}", accept)
+    try:
+        apiserver.ok("POST", path, {"metadata": {"name": "t1"}, "data": {"a": "b"}})
+        apiserver.ok("POST", path, {"metadata": {"name": "t2"}})
+        first, second = w.next(), w.next()
+        assert first["object"]["kind"] == "Table" and first["object"]["rows"][0]["cells"][:2] == ["t1", 1]
+        assert [c["name"] for c in first["object"]["columnDefinitions"]] == ["Name", "Data", "Age"]
+        assert second["object"]["columnDefinitions"] is None and second["object"]["rows"][0]["cells"][0] == "t2"
     finally:
         w.close()

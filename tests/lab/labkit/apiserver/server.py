@@ -413,9 +413,11 @@ class Handler(BaseHTTPRequestHandler):
             return 200
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.app.bookmark_interval
+        self.watch_table = self.wants_table()  # kubectl get -w: each object as a one-row Table
+        self.sent_columns = False
         try:
             for ev in backlog:
-                self.send_event(watcher.prefix, ev, match)
+                self.send_event(res, watcher.prefix, ev, match)
             if initial and bookmarks:
                 self.send_bookmark(res, store.rv, {"k8s.io/initial-events-end": "true"})
             while not self.app.stopping.is_set():
@@ -433,7 +435,7 @@ class Handler(BaseHTTPRequestHandler):
                                 self.send_bookmark(res, rv)
                         next_bookmark = time.monotonic() + self.app.bookmark_interval
                     continue
-                self.send_event(watcher.prefix, ev, match)
+                self.send_event(res, watcher.prefix, ev, match)
             self.write_chunk(b"")
         except (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError):
             pass  # the client went away
@@ -444,7 +446,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         return 200
 
-    def send_event(self, prefix: str, ev, match) -> None:
+    def send_event(self, res: Resource, prefix: str, ev, match) -> None:
         if prefix and not ev.entry.key.startswith(prefix):
             return
         kind = ev.type
@@ -460,7 +462,14 @@ class Handler(BaseHTTPRequestHandler):
                 kind = "ADDED"
             elif not now:
                 kind = "DELETED"
-        self.write_chunk(b'{"type":"%s","object":%s}\n' % (kind.encode(), ev.entry.raw))
+        payload = ev.entry.raw
+        if self.watch_table:
+            rows = table(res.plural, [ev.entry], ev.entry.rv, include=self.include())
+            if self.sent_columns:
+                rows["columnDefinitions"] = None  # like the real server: columns only in the first event
+            self.sent_columns = True
+            payload = dumps(rows)
+        self.write_chunk(b'{"type":"%s","object":%s}\n' % (kind.encode(), payload))
 
     def send_bookmark(self, res: Resource, rv: int, annotations: dict | None = None) -> None:
         meta: dict = {"resourceVersion": str(rv)}
