@@ -34,7 +34,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._watch import Watcher
 
 FAST_BACKOFF = (0.1, 2.0)  # retry delays while a watch is down: start, cap
-SAFETY_RETRY = 5.0  # a parked pod is retried at least this often even while its budget's watch is healthy
+PROBE_EVERY = 5.0  # while a budget's watch is healthy, one of its parked pods is still retried this often
 POLL_HEALTHY = 5.0  # a pod awaited for deletion is read at least this often even while the pod watch is healthy
 POLL_DOWN = 0.5
 _BUDGET_NAME = re.compile(r"[Tt]he disruption budget (\S+)")
@@ -116,6 +116,7 @@ class Evictor:
         self.pdbs: dict[str, tuple[int, float]] = {}  # "ns/name" -> (disruptionsAllowed, when learned)
         self.pdb_watchers: dict[str, Watcher] = {}
         self.pdb_retries: dict[str, int] = {}
+        self.pdb_sent: dict[str, float] = {}  # budget -> when a request for one of its pods last went out
         self.transient_retries = 0
         self.gone_uids: set[str] = set()
         self.present_uids: Optional[set[str]] = None
@@ -156,12 +157,14 @@ class Evictor:
 
     def _dispatch(self, pool: ThreadPoolExecutor, now: float) -> float:
         """Start every call that is due (within ``concurrency``); the time of the next thing to do."""
-        wake = self.deadline
+        wake = min(self.deadline, self._probe(now))
         for task in self.tasks:
             if task.state in (PENDING, PARKED):
                 if task.not_before <= now and self.inflight < self.concurrency:
                     task.state = INFLIGHT
                     task.sent_at = now
+                    if task.pdb:
+                        self.pdb_sent[task.pdb] = now
                     self.inflight += 1
                     pool.submit(self._attempt, task)
                 elif task.state in (PENDING, PARKED):
@@ -243,12 +246,13 @@ class Evictor:
         task.message = cause or body.get("message") or error_message(error)
         if task.pdb:
             self.pdb_retries[task.pdb] = self.pdb_retries.get(task.pdb, 0) + 1
+            self.pdb_sent[task.pdb] = max(self.pdb_sent.get(task.pdb, 0.0), task.sent_at)
             self._watch_budgets(task.namespace)
         retry_after = _retry_after(error)
         watched = task.pdb is not None and not self.pdb_watchers[task.namespace].down
         if watched:
             task.backoff = 0.0
-            delay = SAFETY_RETRY
+            delay = self.deadline  # the budget's watch releases it (or _probe, should the watch miss a rise)
         else:
             task.backoff = min(task.backoff * 2, FAST_BACKOFF[1]) if task.backoff else FAST_BACKOFF[0]
             delay = task.backoff
@@ -257,6 +261,31 @@ class Evictor:
         task.retry_after_until = now + retry_after
         if task.pdb:
             self._release(task.pdb, now)
+
+    def _probe(self, now: float) -> float:
+        """Retry the oldest parked pod of each watched budget that saw no request for PROBE_EVERY seconds.
+
+        A safety net against a rise the watch did not deliver, at one request per budget instead of one per
+        parked pod. Returns when the next probe is due.
+        """
+        due = self.deadline
+        waiting: dict[str, Task] = {}
+        for task in self.tasks:
+            if task.pdb and task.state == INFLIGHT:
+                waiting[task.pdb] = task  # a request is out: no probe needed
+            elif task.pdb and task.state == PARKED and task.not_before >= self.deadline:
+                oldest = waiting.setdefault(task.pdb, task)
+                if oldest.state == PARKED and task.sent_at < oldest.sent_at:
+                    waiting[task.pdb] = task
+        for pdb, task in waiting.items():
+            if task.state != PARKED:
+                continue
+            probe_at = self.pdb_sent.get(pdb, 0.0) + PROBE_EVERY
+            if probe_at <= now:
+                task.not_before = max(now, task.retry_after_until)
+            else:
+                due = min(due, probe_at)
+        return due
 
     def _release(self, pdb: Optional[str], now: float) -> None:
         """Retry as many pods parked on ``pdb`` as it allows now, if what we know is newer than their 429."""

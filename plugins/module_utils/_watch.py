@@ -69,7 +69,7 @@ class Watcher:
     def _set_health(self, healthy: bool) -> None:
         if not healthy:
             self._last_failure = time.monotonic()
-        if healthy != self._healthy:
+        if healthy != self._healthy or not healthy:  # every failure is news: the first one too
             self._healthy = healthy
             self._on_health(healthy)
 

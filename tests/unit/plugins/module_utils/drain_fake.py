@@ -85,6 +85,7 @@ class FakeApi:
         self.calls: list[tuple[Any, ...]] = []
         self.failures: dict[str, list[BaseException]] = {}  # operation -> exceptions raised by its next calls
         self.watch_fails = False
+        self.silent_pdb_watch = False
         self.recreate_same_name = False
         self.inflight = 0
         self.max_inflight = 0
@@ -266,6 +267,8 @@ class FakeApi:
         }
 
     def _emit_pdb(self, namespace: str, name: str) -> None:
+        if self.silent_pdb_watch:
+            return
         event = {"type": "MODIFIED", "object": self._pdb_object(namespace, name)}
         for scope, stream in self.pdb_streams:
             if scope == namespace:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils import _evictor
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._evictor import Evictor
 from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.drain_fake import (
     FakeApi,
@@ -35,8 +36,20 @@ def test_blocked_evictions_go_the_moment_the_budget_rises():
     assert 0.55 < took < 1.5, took
     assert outcome.retries["pdbs"]["default/web"] >= 3
     assert outcome.retries["total"] == sum(outcome.retries["pods"].values())
-    # The budget is never overdrawn: only as many pods go at a time as it allows.
+    # Each rise releases one pod, no more: 4 first tries (3 refused), then one request per rise.
+    assert api.count("evict") == 7
     assert all(pdb["allowed"] >= 0 for pdb in api.pdbs.values())
+
+
+def test_a_rise_the_watch_misses_is_found_by_one_probe_per_budget(monkeypatch):
+    monkeypatch.setattr(_evictor, "PROBE_EVERY", 0.3)
+    api, pods = setup(count=3, ready_delay=0.05)
+    api.silent_pdb_watch = True  # open, healthy, and never says anything
+    outcome, took = evict(api, pods)
+    assert outcome.ok and len(outcome.evicted) == 3
+    assert 0.5 < took < 2.0, took
+    # Probes go one per budget, not one per parked pod.
+    assert api.count("evict") <= 3 + took / 0.3 + 1
 
 
 def test_budget_watch_down_falls_back_to_capped_backoff():
