@@ -151,6 +151,32 @@ def test_kubectl_get_cordon_uncordon_drain(apiserver, ns):
     assert apiserver.ok("GET", f"/api/v1/namespaces/{ns}/pods")["items"] == []
 
 
+def test_kubectl_apply_scale_delete(apiserver, ns, tmp_path):
+    container = {"name": "c", "image": "nginx", "env": [{"name": "A", "value": "1"}]}
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": ns},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template},
+    }
+    path = tmp_path / "deploy.json"
+    path.write_text(json.dumps(manifest))
+    assert kubectl(apiserver, "apply", "-f", str(path)).strip() == "deployment.apps/web created"
+    manifest["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "2"
+    path.write_text(json.dumps(manifest))
+    assert kubectl(apiserver, "apply", "-f", str(path)).strip() == "deployment.apps/web configured"
+    d = apiserver.ok("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/web")
+    assert d["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "2"}]
+    assert d["metadata"]["generation"] == 2
+    assert (
+        kubectl(apiserver, "scale", "-n", ns, "deployment/web", "--replicas=4").strip() == "deployment.apps/web scaled"
+    )
+    assert apiserver.ok("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/web")["spec"]["replicas"] == 4
+    assert "deleted" in kubectl(apiserver, "delete", "-f", str(path))
+    assert apiserver.get(f"/apis/apps/v1/namespaces/{ns}/deployments/web")[0] == 404
+
+
 def test_snapshot_restore_brings_a_deleted_namespace_back(apiserver, tmp_path):
     srv = type(apiserver)(tmp_path)  # a second etcd and API server of its own
     srv.start_etcd()

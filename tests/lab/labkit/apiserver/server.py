@@ -12,7 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, errors, protobuf
+from . import discovery, errors, openapi, protobuf
 from .errors import ApiError, status_body
 from .eviction import Eviction
 from .registry import PODS, Registry, now_iso
@@ -59,6 +59,7 @@ class App:
         self.bookmark_interval = float(config.get("bookmark_interval_seconds", 10))
         self.watch_timeout = float(config.get("watch_timeout_seconds", 1800))
         self.stopping = threading.Event()
+        self.openapi = openapi.documents(self.version)
 
     def version_info(self) -> dict:
         v = self.version.lstrip("v")
@@ -229,6 +230,12 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if path == "/version":
             self.send_obj(200, self.app.version_info())
+            return 200
+        if path == "/openapi/v3":
+            self.send_obj(200, self.app.openapi[0])
+            return 200
+        if path.startswith("/openapi/v3/") and path[len("/openapi/v3/") :] in self.app.openapi[1]:
+            self.send_body(200, self.app.openapi[1][path[len("/openapi/v3/") :]])
             return 200
         if parts[0] == "api":
             if len(parts) == 1:
