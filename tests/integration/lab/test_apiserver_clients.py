@@ -187,11 +187,9 @@ def test_snapshot_restore_brings_a_deleted_namespace_back(apiserver, tmp_path):
         snapshot = tmp_path / "snap.db"
         srv.etcdctl("snapshot", "save", str(snapshot))
         srv.ok("DELETE", f"/api/v1/namespaces/{ns}")
-        deadline = time.monotonic() + 10
-        while srv.get(f"/api/v1/namespaces/{ns}")[0] != 404:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        assert srv.stop() == 0  # SIGTERM: clean exit
+        wait_for(lambda: srv.get(f"/api/v1/namespaces/{ns}")[0] == 404)
+
+        # Restore under a running API server: it sees another etcd cluster and relists.
         srv.stop_etcd()
         restored = tmp_path / "restored"
         peer = f"https://127.0.0.1:{srv.peer_port}"
@@ -200,10 +198,28 @@ def test_snapshot_restore_brings_a_deleted_namespace_back(apiserver, tmp_path):
                         "--initial-advertise-peer-urls", peer],
                        check=True, capture_output=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})  # fmt: skip
         srv.start_etcd(restored)
-        srv._local.conn = None
-        srv.start()
+        wait_for(lambda: srv.get(f"/api/v1/namespaces/{ns}")[0] == 200)
         assert srv.ok("GET", f"/api/v1/namespaces/{ns}")["status"]["phase"] == "Active"
         assert srv.ok("GET", f"/api/v1/namespaces/{ns}/configmaps/kept")["data"] == {"k": "v"}
+        srv.ok("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "after"}})  # writes work again
+
+        assert srv.stop() == 0  # SIGTERM: a clean exit
+        srv._local.conn = None
+        srv.start()
+        names = [c["metadata"]["name"] for c in srv.ok("GET", f"/api/v1/namespaces/{ns}/configmaps")["items"]]
+        assert names == ["after", "kept"]
     finally:
         srv.stop()
         srv.stop_etcd()
+
+
+def wait_for(check, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)

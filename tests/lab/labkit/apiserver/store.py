@@ -161,6 +161,7 @@ class Store:
         self.listeners: list[Callable[[ResourceCache, Event], None]] = []
         self.healthy = False
         self.loaded = False
+        self.cluster_id = None
         self._stop = threading.Event()
 
     # --- keys ------------------------------------------------------------------------------------------------
@@ -196,6 +197,7 @@ class Store:
         while True:
             resp = self.etcd.range(start, end, limit=2000, revision=revision)
             revision = revision or int(resp["header"]["revision"])
+            cluster = resp["header"].get("cluster_id")
             kvs = resp.get("kvs") or []
             for kv in kvs:
                 key = unb64(kv["key"])
@@ -208,7 +210,10 @@ class Store:
                 break
             start = unb64(kvs[-1]["key"]) + b"\0"
         with self.cond:
+            went_back = revision < self.rv  # a restored snapshot: the old history means nothing now
             for name, cache in self.caches.items():
+                if went_back:
+                    cache.history.clear()
                 old = dict(cache.items)
                 new = fresh[name]
                 if not self.loaded:  # first load: no events to emit
@@ -217,13 +222,14 @@ class Store:
                 else:  # a relist after losing the watch: emit what changed
                     for key, entry in new.items():
                         prev = old.get(key)
-                        if prev is None or prev.rv != entry.rv:
+                        if prev is None or prev.raw != entry.raw:
                             self._record(cache, Event("MODIFIED" if prev else "ADDED", entry, prev, revision))
                     for key, prev in old.items():
                         if key not in new:
                             self._record(cache, Event("DELETED", self._tombstone(prev, revision), prev, revision))
                 cache.history_start = revision
             self.rv = revision
+            self.cluster_id = cluster
             self.loaded = True
             self.cond.notify_all()
         return revision
@@ -275,8 +281,12 @@ class Store:
 
     def follow(self) -> None:
         """Follow etcd's watch forever (run in a thread); reconnect, and relist when history is gone."""
+        reconnecting = False
         while not self._stop.is_set():
             try:
+                if reconnecting:
+                    self._relist_if_replaced()  # raises while etcd is still down
+                reconnecting = True
                 self.healthy = True
                 for result in self.etcd.watch(REGISTRY, start_revision=self.rv + 1):
                     if self._stop.is_set():
@@ -293,7 +303,6 @@ class Store:
                 self.healthy = False
                 log.warning("etcd watch lost: %s", exc)
                 time.sleep(0.5)
-                self._relist_if_behind()
 
     def _relist(self) -> None:
         while not self._stop.is_set():
@@ -306,16 +315,13 @@ class Store:
                 log.warning("relist failed: %s", exc)
                 time.sleep(0.5)
 
-    def _relist_if_behind(self) -> None:
-        """After etcd came back: a revision lower than ours means a restored data dir, so relist."""
-        try:
-            current = int(self.etcd.status()["header"]["revision"])
-        except Exception:
-            return
-        if current < self.rv:
-            log.warning("etcd revision went back from %s to %s: relisting", self.rv, current)
-            with self.cond:
-                self.rv = 0
+    def _relist_if_replaced(self) -> None:
+        """After etcd came back: another cluster (a restored snapshot) or an older revision means relist."""
+        header = self.etcd.status()["header"]
+        current, cluster = int(header["revision"]), header.get("cluster_id")
+        if current < self.rv or (self.cluster_id and cluster != self.cluster_id):
+            log.warning("etcd changed (revision %s -> %s, cluster %s -> %s): relisting", self.rv, current,
+                        self.cluster_id, cluster)  # fmt: skip
             self._relist()
 
     def stop(self) -> None:
