@@ -376,11 +376,11 @@ class Kubelet:
                     used[pod["metadata"]["uid"]] = pod["status"]["podIP"]
         if node not in self.nodes or kind == "DELETED":
             if kind == "DELETED" and node in self.nodes and MIRROR in (pod["metadata"].get("annotations") or {}):
-                self.mirrors[node].pop(pod["metadata"]["name"], None)
+                self.mirrors.setdefault(node, {}).pop(pod["metadata"]["name"], None)
             return
         meta = pod["metadata"]
         if MIRROR in (meta.get("annotations") or {}):
-            self.mirrors[node][meta["name"]] = pod
+            self.mirrors.setdefault(node, {})[meta["name"]] = pod
         uid = meta["uid"]
         if meta.get("deletionTimestamp"):
             grace = meta.get("deletionGracePeriodSeconds")
