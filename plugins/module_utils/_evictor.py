@@ -160,22 +160,22 @@ class Evictor:
         wake = min(self.deadline, self._probe(now))
         for task in self.tasks:
             if task.state in (PENDING, PARKED):
-                if task.not_before <= now and self.inflight < self.concurrency:
+                if task.not_before > now:
+                    wake = min(wake, task.not_before)
+                elif self.inflight < self.concurrency:  # else a finishing call frees a slot and wakes us
                     task.state = INFLIGHT
                     task.sent_at = now
                     if task.pdb:
                         self.pdb_sent[task.pdb] = now
                     self.inflight += 1
                     pool.submit(self._attempt, task)
-                elif task.state in (PENDING, PARKED):
-                    wake = min(wake, max(task.not_before, now + 0.01))
             elif task.state == REQUESTED and not task.polling:
-                if task.next_poll <= now and self.inflight < self.concurrency:
+                if task.next_poll > now:
+                    wake = min(wake, task.next_poll)
+                elif self.inflight < self.concurrency:
                     task.polling = True
                     self.inflight += 1
                     pool.submit(self._poll, task)
-                else:
-                    wake = min(wake, max(task.next_poll, now + 0.01))
         return wake
 
     # --- workers: one API call each, then the verdict under the lock ----------------------------------------
