@@ -107,3 +107,13 @@ def test_garbage_collection_follows_owner_references(apiserver, ns):
     wait_gone(apiserver, f"{apps}/replicasets/rs2")
     pod = apiserver.ok("GET", f"/api/v1/namespaces/{ns}/pods/orphaned")
     assert not pod["metadata"].get("ownerReferences")
+
+
+def test_pods_of_a_deleted_node_are_collected(apiserver, ns):
+    node = f"gone-{ns}"
+    apiserver.node(node)
+    apiserver.pod(ns, "bound", node=node)
+    apiserver.pod(ns, "stays", node=None, phase="Pending")
+    apiserver.ok("DELETE", f"/api/v1/nodes/{node}")
+    wait_gone(apiserver, f"/api/v1/namespaces/{ns}/pods/bound")
+    assert apiserver.get(f"/api/v1/namespaces/{ns}/pods/stays")[0] == 200

@@ -142,6 +142,20 @@ class Controllers:
             except ApiError as exc:
                 if exc.code != 404:
                     log.info("gc: deleting %s/%s: %s", res.plural, meta["name"], exc.message)
+        if kind == "Node":
+            self._collect_node_pods(name)
+
+    def _collect_node_pods(self, node: str) -> None:
+        """The pod garbage collector: pods bound to a node that no longer exists are force-deleted
+        (kube-controller-manager waits 40 s first; the lab does not)."""
+        for e in self.store.list(PODS, None, None, node=node)[0]:
+            if self.store.get(NODES, node) is not None:
+                return  # the node came back
+            try:
+                self.registry.delete(PODS, e.fields[NAMESPACE_PATH], e.name, {"gracePeriodSeconds": 0})
+            except ApiError as exc:
+                if exc.code != 404:
+                    log.info("podgc: deleting %s: %s", e.key, exc.message)
 
     def _propagate(self, plural: str, namespace: str | None, name: str) -> None:
         res = next(r for r in RESOURCES if r.plural == plural)
@@ -169,6 +183,3 @@ class Controllers:
             new = obj
             new["metadata"]["finalizers"] = [f for f in finalizers if f != done]
             self.registry.update(res, namespace, name, new)
-
-
-__all__ = ["NODES", "Controllers"]
