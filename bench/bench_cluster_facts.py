@@ -146,7 +146,7 @@ def bench(state_dir: Path, repetitions: int, work: Path) -> bool:
         ("ansible", "ansible localhost -m cluster_facts"),
         ("gather", "gather() in-process"),
     ):
-        print(f"  {label + ':':<35}{medians[name]:.2f}s  ratio {medians[name] / medians['kubectl']:.2f}x")
+        print(f"  {label + ':':<38}{medians[name]:.2f}s  ratio {medians[name] / medians['kubectl']:.2f}x")
     print(f"  cluster_facts module peak memory:     {peak:.0f} MB")
     ok = ratio <= TIME_GOAL and peak <= MEMORY_GOAL_MB
     verdict = "PASS" if ok else "FAIL"
