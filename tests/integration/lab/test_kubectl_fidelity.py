@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import apply, delete_namespace, deployment, get, namespace, ready_pods, run, wait_for
+from lab_helpers import apply, delete_namespace, deployment, get, namespace, ready_pods, run, wait_for
 
 pytestmark = pytest.mark.usefixtures("lab")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import wait_for
+from lab_helpers import wait_for
 from labkit.kubeclient import ApiError, KubeClient, path
 
 
