@@ -117,7 +117,7 @@ class Eviction:
     def _check_and_decrement(self, namespace: str, pod_name: str, pdb_name: str, dry_run: bool) -> None:
         for _ in range(RETRIES):
             entry = self.registry.get(PDBS, namespace, pdb_name)
-            pdb = copy.deepcopy(entry.obj)
+            pdb = entry.obj  # a fresh parse
             status = pdb.setdefault("status", {})
             if int(status.get("observedGeneration") or 0) < int(pdb["metadata"].get("generation") or 0):
                 raise too_many_requests(f"The disruption budget {pdb_name} is still being processed by the server.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 import random
 import re
@@ -91,11 +90,9 @@ class Registry:
     def create(self, res: Resource, namespace: str | None, body, dry_run: bool = False) -> Entry:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request is not a JSON object")
-        obj = copy.deepcopy(body)
+        obj = dict(body)  # the decoded request body is ours: only its top levels are replaced below
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
-        meta = obj.get("metadata")
-        if not isinstance(meta, dict):
-            meta = obj["metadata"] = {}
+        meta = obj["metadata"] = dict(obj.get("metadata") or {})
         name = meta.get("name")
         if not name and meta.get("generateName"):
             name = meta["name"] = meta["generateName"] + random_suffix()
@@ -139,24 +136,26 @@ class Registry:
     # --- update and patch ------------------------------------------------------------------------------------
 
     def prepare_update(self, res: Resource, old: dict, new: dict, sub: str | None) -> dict:
-        """What would be stored: the status strategy keeps spec, the main strategy keeps status."""
+        """What would be stored: the status strategy keeps spec, the main strategy keeps status.
+
+        old is a fresh parse and new a decoded body or patch result: both are ours, so the result shares
+        their parts; only top-level dicts that change are copied (callers may retry with the same new).
+        """
         if sub == "status":
-            out = copy.deepcopy(old)
-            out["status"] = copy.deepcopy(new.get("status"))
+            out = dict(old, metadata=dict(old["metadata"]))
+            out["status"] = new.get("status")
             if res.plural == "nodes":  # the kubelet also updates labels and annotations through nodes/status
                 for field in ("labels", "annotations"):
                     if field in (new.get("metadata") or {}):
-                        out["metadata"][field] = copy.deepcopy(new["metadata"][field])
+                        out["metadata"][field] = new["metadata"][field]
             return out
         if sub == "finalize":
-            out = copy.deepcopy(old)
-            out.setdefault("spec", {})["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
+            out = dict(old, spec=dict(old.get("spec") or {}))
+            out["spec"]["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
             return out
-        out = copy.deepcopy(new)
+        out = dict(new)
         out["apiVersion"], out["kind"] = res.api_version, res.kind
-        meta = out.get("metadata")
-        if not isinstance(meta, dict):
-            meta = out["metadata"] = {}
+        meta = out["metadata"] = dict(out.get("metadata") or {})
         old_meta = old["metadata"]
         meta["name"] = old_meta["name"]
         if res.namespaced:
@@ -168,11 +167,11 @@ class Registry:
                 meta.pop(field, None)
         if res.has_status or res.plural == "namespaces":
             if "status" in old:
-                out["status"] = copy.deepcopy(old["status"])
+                out["status"] = old["status"]
             else:
                 out.pop("status", None)
         if res.plural == "namespaces":
-            out["spec"] = copy.deepcopy(old.get("spec") or {})
+            out["spec"] = old.get("spec") or {}
         if res.generation and out.get("spec") != old.get("spec"):
             meta["generation"] = int(old_meta.get("generation") or 0) + 1
         if res.plural == "pods" and old.get("spec", {}).get("nodeName") and not out.get("spec", {}).get("nodeName"):
