@@ -151,6 +151,31 @@ def test_kubectl_get_cordon_uncordon_drain(apiserver, ns):
     assert apiserver.ok("GET", f"/api/v1/namespaces/{ns}/pods")["items"] == []
 
 
+def test_kubectl_typed_creates_send_protobuf(apiserver, ns):
+    # kubectl's typed clients encode these as protobuf: the lab decodes them.
+    kubectl(apiserver, "create", "deployment", "web", "-n", ns, "--image=nginx", "--replicas=2", "--port=80")
+    d = apiserver.ok("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/web")
+    assert d["spec"]["replicas"] == 2 and d["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    container = d["spec"]["template"]["spec"]["containers"][0]
+    assert (container["name"], container["image"], container["ports"]) == (
+        "nginx",
+        "nginx",
+        [{"containerPort": 80, "protocol": "TCP"}],
+    )
+    assert d["spec"]["strategy"]["type"] == "RollingUpdate"
+    kubectl(apiserver, "create", "pdb", "web", "-n", ns, "--selector=app=web", "--min-available=50%")
+    pdb = apiserver.ok("GET", f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets/web")
+    assert pdb["spec"] == {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}}
+    kubectl(
+        apiserver, "run", "solo", "-n", ns, "--image=busybox", "--restart=Never", "--labels=a=b", "--", "sleep", "9"
+    )
+    pod = apiserver.ok("GET", f"/api/v1/namespaces/{ns}/pods/solo")
+    assert pod["spec"]["containers"][0]["args"] == ["sleep", "9"] and pod["spec"]["restartPolicy"] == "Never"
+    assert pod["metadata"]["labels"] == {"a": "b"}
+    kubectl(apiserver, "create", "secret", "generic", "s", "-n", ns, "--from-literal=k=v")
+    assert apiserver.ok("GET", f"/api/v1/namespaces/{ns}/secrets/s")["data"] == {"k": "dg=="}
+
+
 def test_kubectl_apply_scale_delete(apiserver, ns, tmp_path):
     container = {"name": "c", "image": "nginx", "env": [{"name": "A", "value": "1"}]}
     template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}

@@ -20,6 +20,8 @@ def _pod_spec(spec: dict) -> None:
         image = c.get("image", "")
         c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent")
         c.setdefault("resources", {})
+        for port in c.get("ports") or ():
+            port.setdefault("protocol", "TCP")
     for v in spec.get("volumes") or []:
         if "emptyDir" in v and v["emptyDir"] is None:
             v["emptyDir"] = {}
@@ -36,9 +38,14 @@ def _deployment(obj: dict) -> None:
     spec.setdefault("replicas", 1)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
-    spec.setdefault(
-        "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
-    )
+    strategy = spec["strategy"] = spec.get("strategy") or {}
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        strategy["rollingUpdate"] = {
+            "maxUnavailable": "25%",
+            "maxSurge": "25%",
+            **(strategy.get("rollingUpdate") or {}),
+        }
     _template(obj)
 
 

@@ -14,16 +14,17 @@ import datetime
 MAGIC = b"k8s\x00"
 
 # Schema: field number -> (json name, type); type is "string", "bytes", "int", "int?" (a Go pointer: zero
-# is a value), "bool", a schema dict, ("repeated", type) or ("map", value type). Go always encodes its
-# non-pointer fields, so empty strings and zero "int"s are dropped, as JSON's omitempty would.
+# is a value), "bool", "bool?", "intstr", a schema dict, ("repeated", type) or ("map", value type). Go
+# always encodes its non-pointer fields, so empty strings, zero "int"s and false "bool"s are dropped, as
+# JSON's omitempty would.
 TIME = {1: ("seconds", "int"), 2: ("nanos", "int")}
 OWNER_REF = {
     1: ("kind", "string"),
     3: ("name", "string"),
     4: ("uid", "string"),
     5: ("apiVersion", "string"),
-    6: ("controller", "bool"),
-    7: ("blockOwnerDeletion", "bool"),
+    6: ("controller", "bool?"),
+    7: ("blockOwnerDeletion", "bool?"),
 }
 OBJECT_META = {
     1: ("name", "string"),
@@ -44,10 +45,10 @@ PRECONDITIONS = {1: ("uid", "string"), 2: ("resourceVersion", "string")}
 DELETE_OPTIONS = {
     1: ("gracePeriodSeconds", "int?"),
     2: ("preconditions", PRECONDITIONS),
-    3: ("orphanDependents", "bool"),
+    3: ("orphanDependents", "bool?"),
     4: ("propagationPolicy", "string"),
     5: ("dryRun", ("repeated", "string")),
-    6: ("ignoreStoreReadErrorWithClusterBreakingPotential", "bool"),
+    6: ("ignoreStoreReadErrorWithClusterBreakingPotential", "bool?"),
 }
 OBJECT_REF = {
     1: ("kind", "string"),
@@ -58,6 +59,51 @@ OBJECT_REF = {
     6: ("resourceVersion", "string"),
     7: ("fieldPath", "string"),
 }
+LABEL_SELECTOR = {
+    1: ("matchLabels", ("map", "string")),
+    2: ("matchExpressions", ("repeated", {1: ("key", "string"), 2: ("operator", "string"),
+                                          3: ("values", ("repeated", "string"))})),
+}  # fmt: skip
+QUANTITY = {1: ("string", "string")}
+CONTAINER = {
+    1: ("name", "string"),
+    2: ("image", "string"),
+    3: ("command", ("repeated", "string")),
+    4: ("args", ("repeated", "string")),
+    5: ("workingDir", "string"),
+    6: ("ports", ("repeated", {1: ("name", "string"), 2: ("hostPort", "int"), 3: ("containerPort", "int"),
+                               4: ("protocol", "string"), 5: ("hostIP", "string")})),
+    7: ("env", ("repeated", {1: ("name", "string"), 2: ("value", "string")})),
+    8: ("resources", {1: ("limits", ("map", QUANTITY)), 2: ("requests", ("map", QUANTITY))}),
+    13: ("terminationMessagePath", "string"),
+    14: ("imagePullPolicy", "string"),
+    16: ("stdin", "bool"),
+    17: ("stdinOnce", "bool"),
+    18: ("tty", "bool"),
+    20: ("terminationMessagePolicy", "string"),
+}  # fmt: skip
+TOLERATION = {1: ("key", "string"), 2: ("operator", "string"), 3: ("value", "string"), 4: ("effect", "string"),
+              5: ("tolerationSeconds", "int?")}  # fmt: skip
+POD_SPEC = {
+    2: ("containers", ("repeated", CONTAINER)),
+    3: ("restartPolicy", "string"),
+    4: ("terminationGracePeriodSeconds", "int?"),
+    5: ("activeDeadlineSeconds", "int?"),
+    6: ("dnsPolicy", "string"),
+    7: ("nodeSelector", ("map", "string")),
+    8: ("serviceAccountName", "string"),
+    10: ("nodeName", "string"),
+    11: ("hostNetwork", "bool"),
+    14: ("securityContext", {}),
+    16: ("hostname", "string"),
+    17: ("subdomain", "string"),
+    19: ("schedulerName", "string"),
+    20: ("initContainers", ("repeated", CONTAINER)),
+    22: ("tolerations", ("repeated", TOLERATION)),
+    24: ("priorityClassName", "string"),
+    25: ("priority", "int?"),
+}
+POD_TEMPLATE = {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)}
 KINDS = {
     "Eviction": {1: ("metadata", OBJECT_META), 2: ("deleteOptions", DELETE_OPTIONS)},
     "DeleteOptions": DELETE_OPTIONS,
@@ -66,17 +112,46 @@ KINDS = {
         1: ("metadata", OBJECT_META),
         2: ("data", ("map", "string")),
         3: ("binaryData", ("map", "bytes")),
-        4: ("immutable", "bool"),
+        4: ("immutable", "bool?"),
     },
     "Secret": {
         1: ("metadata", OBJECT_META),
         2: ("data", ("map", "bytes")),
         3: ("type", "string"),
         4: ("stringData", ("map", "string")),
-        5: ("immutable", "bool"),
+        5: ("immutable", "bool?"),
     },
     "Binding": {1: ("metadata", OBJECT_META), 2: ("target", OBJECT_REF)},
     "ServiceAccount": {1: ("metadata", OBJECT_META)},
+    "Pod": {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)},
+    "Deployment": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: ("replicas", "int?"),
+                2: ("selector", LABEL_SELECTOR),
+                3: ("template", POD_TEMPLATE),
+                4: ("strategy", {1: ("type", "string")}),
+                5: ("minReadySeconds", "int"),
+                6: ("revisionHistoryLimit", "int?"),
+                7: ("paused", "bool"),
+                9: ("progressDeadlineSeconds", "int?"),
+            },
+        ),
+    },
+    "PodDisruptionBudget": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: ("minAvailable", "intstr"),
+                2: ("selector", LABEL_SELECTOR),
+                3: ("maxUnavailable", "intstr"),
+                4: ("unhealthyPodEvictionPolicy", "string"),
+            },
+        ),
+    },
 }
 UNKNOWN = {1: ("typeMeta", {1: ("apiVersion", "string"), 2: ("kind", "string")}), 2: ("raw", "bytes")}
 
@@ -125,8 +200,13 @@ def _scalar(kind, value):
         return base64.b64encode(value).decode()
     if kind in ("int", "int?"):
         return value - (1 << 64) if value >= 1 << 63 else value
-    if kind == "bool":
+    if kind in ("bool", "bool?"):
         return bool(value)
+    if kind == "intstr":  # IntOrString: type 0 int, 1 string
+        parts = {n: v for n, _w, v in fields(value)}
+        return parts.get(3, b"").decode() if parts.get(1) == 1 else parts.get(2, 0)
+    if kind is QUANTITY:
+        return decode(value, QUANTITY).get("string", "0")
     if isinstance(kind, dict):
         return decode(value, kind)
     raise ProtobufError(f"unknown type {kind}")
@@ -145,7 +225,7 @@ def decode(data: bytes, schema: dict) -> dict:
             out.setdefault(name, {})[entry.get(1, b"").decode()] = _scalar(kind[1], entry.get(2, b""))
         else:
             value = _scalar(kind, value)
-            if value == "" or (kind == "int" and value == 0):
+            if value == "" or (kind == "int" and value == 0) or (kind == "bool" and not value):
                 continue
             if kind is TIME:
                 if not value.get("seconds"):
