@@ -449,7 +449,7 @@ class Store:
             return rev
         self.wait_for(rev)
         entry = self.caches[res.plural].items.get(key)
-        if entry is None or entry.rv < rev:  # deleted again meanwhile: answer with what we wrote
+        if entry is None or entry.rv != rev:  # changed or deleted again meanwhile: answer with what we wrote
             return make_entry(res.plural, key, obj, rev)
         return entry
 
