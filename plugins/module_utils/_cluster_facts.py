@@ -184,7 +184,7 @@ def skew_versions(api_client: Any) -> dict[str, Any]:
     kube_proxy: dict[str, str] = {}
     for pod in reader.system_pods():
         _collect_versions(pod, control_plane, kube_proxy)
-    _, fallback = split_image(daemonset_image(reader.kube_proxy_daemonset(), "kube-proxy") or "")
+    fallback = split_image(daemonset_image(reader.kube_proxy_daemonset(), "kube-proxy") or "")[1]
     if fallback:
         for name in kubelet:
             kube_proxy.setdefault(name, fallback)

@@ -23,7 +23,7 @@ KUBEADM_CONFIG = "api_v1_namespaces_kube-system_configmaps_kubeadm-config"
 
 
 def paths(server: FakeApiServer) -> list[str]:
-    return [path for path, _ in server.requests]
+    return [request[0] for request in server.requests]
 
 
 def test_skew_versions_reads_nodes_kube_system_pods_and_the_kube_proxy_daemonset_only():
@@ -61,7 +61,7 @@ def facts():
 
 
 def test_every_list_is_followed_through_its_continue_tokens(facts):
-    _, server = facts
+    server = facts[1]
     pod_queries = [query for path, query in server.requests if path == "/api/v1/pods"]
     assert len(pod_queries) == 9  # 25 pods in pages of 3
     assert "continue" not in pod_queries[0]

@@ -172,7 +172,7 @@ def test_pdb_index_finds_exactly_what_checking_every_pdb_finds():
     pdbs = [Pdb(rng.choice(["ns1", "ns2"]), f"pdb{i}", random_selector(), 0) for i in range(60)]
     index = PdbIndex(pdbs)
     matched_some = 0
-    for _ in range(500):
+    for _attempt in range(500):
         namespace = rng.choice(["ns1", "ns2", "ns3"])
         labels = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, 4))}
         expected = {p.name for p in pdbs if p.namespace == namespace and selector_matches(p.selector, labels)}
