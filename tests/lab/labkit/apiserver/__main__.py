@@ -32,7 +32,7 @@ def _setup_logging(config: dict) -> None:
 
 def _connect_etcd(config: dict) -> EtcdClient:
     endpoints = config["etcd_endpoints"]
-    client = EtcdClient(endpoints, config["etcd_cacert"], config["etcd_cert"], config["etcd_key"], pool_size=32)
+    client = EtcdClient(endpoints, config["etcd_cacert"], config["etcd_cert"], config["etcd_key"], pool_size=64)
     deadline = time.monotonic() + float(config.get("etcd_wait_seconds", 30))
     while True:
         try:

@@ -12,6 +12,8 @@ import base64
 import bisect
 import contextlib
 import copy
+import heapq
+import itertools
 import json
 import logging
 import queue
@@ -161,6 +163,8 @@ class Store:
         self.listeners: list[Callable[[ResourceCache, Event], None]] = []
         self.healthy = False
         self.loaded = False
+        self._waiters: list = []  # heap of (revision, sequence, threading.Event)
+        self._seq = itertools.count()
         self.cluster_id = None
         self._stop = threading.Event()
 
@@ -231,7 +235,7 @@ class Store:
             self.rv = revision
             self.cluster_id = cluster
             self.loaded = True
-            self.cond.notify_all()
+            self._wake()
         return revision
 
     @staticmethod
@@ -263,7 +267,7 @@ class Store:
             if not events:
                 if not result.get("created") and "header" in result:
                     self.rv = max(self.rv, int(result["header"]["revision"]))
-                    self.cond.notify_all()
+                    self._wake()
                 return
             for kind, key, value, rev in events:
                 found = self._split(key)
@@ -277,7 +281,7 @@ class Store:
                         entry = self._decode(cache, ckey, value, rev)
                         self._record(cache, Event("MODIFIED" if prev else "ADDED", entry, prev, rev))
                 self.rv = max(self.rv, rev)
-            self.cond.notify_all()
+            self._wake()
 
     def follow(self) -> None:
         """Follow etcd's watch forever (run in a thread); reconnect, and relist when history is gone."""
@@ -331,14 +335,20 @@ class Store:
             with contextlib.suppress(Exception):
                 conn.sock.shutdown(2)
 
+    def _wake(self) -> None:
+        """Release the writers waiting for a revision the cache has now reached (called under the lock)."""
+        while self._waiters and self._waiters[0][0] <= self.rv:
+            heapq.heappop(self._waiters)[2].set()
+
     def wait_for(self, rv: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+        """Return once the cache holds revision rv: a writer reads its own write."""
         with self.cond:
-            while self.rv < rv:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise ApiError(504, "Timeout: the watch cache did not catch up with etcd", "Timeout")
-                self.cond.wait(left)
+            if self.rv >= rv:
+                return
+            done = threading.Event()  # one event per waiter: no thundering herd on every etcd event
+            heapq.heappush(self._waiters, (rv, next(self._seq), done))
+        if not done.wait(timeout):
+            raise ApiError(504, "Timeout: the watch cache did not catch up with etcd", "Timeout")
 
     # --- reads -----------------------------------------------------------------------------------------------
 
