@@ -1,0 +1,140 @@
+"""The etcd_backup and etcd_restore roles with ansible-playbook on localhost, against real etcd members
+run from static pod manifests by static_pod_runner.py (so moving manifests really stops and starts etcd)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible_run import REPO, ansible_env
+from etcdlab import Cluster
+
+HERE = Path(__file__).resolve().parent
+
+
+def pod(name: str, command: list[str]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "kube-system"},
+        "spec": {"containers": [{"name": name, "command": command}]},
+    }
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory, pki, items):
+    """3 'nodes' (directories with a manifests dir), a stacked etcd member and a stand-in apiserver on each."""
+    base = tmp_path_factory.mktemp("nodes")
+    cluster = Cluster(base / "cluster", 3, pki)
+    readyz = base / "www"
+    readyz.mkdir()
+    (readyz / "readyz").write_text("ok")
+    hosts = {}
+    for index, member in enumerate(cluster.members, start=1):
+        node = base / f"node{index}"
+        manifests = node / "manifests"
+        manifests.mkdir(parents=True)
+        member.data_dir = node / "var-lib-etcd"
+        api_port = cluster_port = __import__("etcdlab").free_ports(1)[0]
+        del cluster_port
+        apiserver = [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(api_port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(readyz),
+        ]
+        (manifests / "etcd.yaml").write_text(yaml.safe_dump(pod("etcd", cluster.command(member))))
+        (manifests / "kube-apiserver.yaml").write_text(yaml.safe_dump(pod("kube-apiserver", apiserver)))
+        hosts[f"node{index}"] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "etcd_backup_endpoints": [member.client_url],
+            "etcd_backup_cacert": str(pki / "ca.crt"),
+            "etcd_backup_cert": str(pki / "healthcheck-client.crt"),
+            "etcd_backup_key": str(pki / "healthcheck-client.key"),
+            "etcd_backup_dir": str(node / "backups"),
+            "etcd_backup_kubeadm_backups_dir": str(node / "kubeadm-tmp"),
+            "etcd_restore_manifests_dir": str(manifests),
+            "etcd_restore_manifests_aside_dir": str(node / "manifests-aside"),
+            "etcd_restore_snapshot_dir": str(node / "restore"),
+            "etcd_restore_apiserver_url": f"http://127.0.0.1:{api_port}",
+        }
+    inventory = base / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"etcd": {"hosts": hosts}}}}))
+    logs = base / "logs"
+    logs.mkdir()
+    runner = subprocess.Popen(
+        [sys.executable, str(HERE / "static_pod_runner.py"), "--log-dir", str(logs)]
+        + [str(base / f"node{i}" / "manifests") for i in (1, 2, 3)]
+    )
+    try:
+        cluster.wait_healthy(60)
+        cluster.put_many(items)
+        yield {"base": base, "cluster": cluster, "inventory": inventory}
+    finally:
+        runner.terminate()
+        runner.wait(60)
+
+
+def playbook(name: str, inventory: Path, extra: dict, check: bool = False) -> str:
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(inventory),
+        str(REPO / "playbooks" / name),
+    ]
+    command += ["-e", json.dumps(extra)] + (["--check"] if check else [])
+    env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_NOCOLOR": "1"})
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO, check=False)
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def test_backup_then_restore_the_whole_stacked_cluster(nodes, items):
+    base, cluster, inventory = nodes["base"], nodes["cluster"], nodes["inventory"]
+    fetched = base / "controller"
+    backup_vars = {"etcd_backup_fetch": True, "etcd_backup_fetch_dir": str(fetched), "etcd_backup_become": False}
+
+    playbook("etcd_backup.yml", inventory, backup_vars, check=True)
+    assert not (base / "node1" / "backups").exists() and not fetched.exists()
+
+    out = playbook("etcd_backup.yml", inventory, backup_vars)
+    snapshots = sorted((base / "node1" / "backups").glob("etcd-snapshot-*.db"))
+    assert len(snapshots) == 1 and "verified: revision" in out
+    assert not (base / "node2" / "backups").exists()  # only the first member by default
+    copy = fetched / "node1" / snapshots[0].name
+    sha256 = (fetched / "node1" / f"{snapshots[0].name}.sha256").read_text().split()[0]
+    assert copy.read_bytes() == snapshots[0].read_bytes()
+    assert sha256 == __import__("hashlib").sha256(copy.read_bytes()).hexdigest()
+
+    # the disaster: keys deleted and overwritten after the snapshot
+    assert cluster.etcdctl("del", "/registry/test/key-0", "--prefix").returncode == 0
+    cluster.put_many({"/registry/test/written-later": "x"})
+    assert len(cluster.get_prefix("/registry/test/")) == 1
+
+    restore_vars = {"etcd_restore_snapshot": str(copy), "etcd_restore_become": False, "etcd_restore_wait_timeout": 60}
+    playbook("etcd_restore.yml", inventory, restore_vars, check=True)
+    assert all((base / f"node{i}" / "manifests" / "etcd.yaml").exists() for i in (1, 2, 3))
+    assert len(cluster.get_prefix("/registry/test/")) == 1  # check mode stopped nothing
+
+    out = playbook("etcd_restore.yml", inventory, restore_vars)
+    assert "restored" in out and "as member m1" in out
+    cluster.wait_healthy(60)
+    for member in cluster.members:
+        assert cluster.get_prefix_from(member, "/registry/test/") == items
+    for i in (1, 2, 3):
+        node = base / f"node{i}"
+        assert sorted(p.name for p in (node / "manifests").iterdir()) == ["etcd.yaml", "kube-apiserver.yaml"]
+        assert list((node / "manifests-aside").iterdir()) == []
+        old = list(node.glob("var-lib-etcd.old-*"))
+        assert len(old) == 1 and (old[0] / "member").is_dir()  # the old data is kept
+        assert oct(os.stat(node / "var-lib-etcd").st_mode & 0o777) == "0o700"
