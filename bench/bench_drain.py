@@ -211,7 +211,7 @@ def main() -> int:
                 reset(cluster, workers)
                 limit, chain = bound(cluster, delay)
                 total = len(cluster.pods(NAMESPACE, node=TARGET))
-                with BudgetWatcher(cluster, NAMESPACE, required) as watcher:
+                with BudgetWatcher(cluster, NAMESPACE, required, interval=0.1) as watcher:
                     wall, ok, details = run_tool(tool, kubeconfig, state_dir)
                 broken = watcher.violations
                 times[tool].append(wall)
