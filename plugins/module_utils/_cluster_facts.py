@@ -234,34 +234,29 @@ def gather(
         if missing:
             raise InvalidInput(f"nodes not found in the cluster: {', '.join(missing)}", missing=missing)
 
-    pdb_index_entries = []
-    pdb_facts = []
-    for pdb in reader.pdbs():
-        entry, facts = summarize_pdb(pdb)
-        pdb_index_entries.append(entry)
-        pdb_facts.append(facts)
-    pdb_facts.sort(key=lambda p: (p["namespace"], p["name"]))
-    pdbs = PdbIndex(pdb_index_entries)
+    pdbs, pdb_facts = _read_pdbs(reader)
 
     control_plane: dict[str, dict[str, str]] = {}
     proxy_nodes: dict[str, str] = {}
-    blockers: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}  # keyed: a restarted list repeats pods
+    blockers: dict[str, list[dict[str, Any]]] = {}
     pods_per_node: dict[str, int] = dict.fromkeys(node_facts, 0)
-    pods_seen = 0
+    seen: set[str] = set()  # pod uids: a list restarted after an expired continue token repeats pods
     for pod in _pods(reader, include_pods, wanted):
+        metadata = pod.get("metadata") or {}
         node = (pod.get("spec") or {}).get("nodeName")
-        if wanted is not None and node not in wanted:
+        uid = metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}"
+        if (wanted is not None and node not in wanted) or uid in seen:
             continue
-        if (pod.get("metadata") or {}).get("namespace") == SYSTEM_NAMESPACE:
+        seen.add(uid)
+        if metadata.get("namespace") == SYSTEM_NAMESPACE:
             _collect_versions(pod, control_plane, proxy_nodes)
         if not include_pods:
             continue
-        pods_seen += 1
         if node in pods_per_node:
             pods_per_node[node] += 1
         blocker = drain_blocker(pod, pdbs) if node else None
         if blocker:
-            blockers.setdefault(node, {})[blocker["namespace"], blocker["name"]] = blocker
+            blockers.setdefault(node, []).append(blocker)
 
     for name, facts in node_facts.items():
         if facts["control_plane"]:
@@ -280,7 +275,7 @@ def gather(
             "nodes": dict(sorted(proxy_nodes.items())),
         },
         "pdbs": pdb_facts,
-        "drain_blockers": {node: [blockers[node][key] for key in sorted(blockers[node])] for node in sorted(blockers)}
+        "drain_blockers": {node: sorted(blockers[node], key=_name_of) for node in sorted(blockers)}
         if include_pods
         else None,
         "counts": {
@@ -288,13 +283,27 @@ def gather(
             "ready_nodes": sum(1 for f in node_facts.values() if f["ready"]),
             "unschedulable_nodes": sum(1 for f in node_facts.values() if f["unschedulable"]),
             "control_plane_nodes": sum(1 for f in node_facts.values() if f["control_plane"]),
-            "pods": pods_seen if include_pods else None,
+            "pods": len(seen) if include_pods else None,
             "pdbs": len(pdb_facts),
             "pdbs_blocking": sum(1 for p in pdb_facts if p["disruptions_allowed"] <= 0),
             "drain_blockers": sum(len(b) for b in blockers.values()) if include_pods else None,
         },
         "duration": round(time.monotonic() - started, 3),
     }
+
+
+def _name_of(item: dict[str, Any]) -> tuple[str, str]:
+    return item["namespace"], item["name"]
+
+
+def _read_pdbs(reader: _Reader) -> tuple[PdbIndex, list[dict[str, Any]]]:
+    """The index of every PDB and their reported facts, sorted by namespace and name."""
+    found: dict[tuple[str, str], tuple[Pdb, dict[str, Any]]] = {}
+    for pdb in reader.pdbs():
+        entry, facts = summarize_pdb(pdb)
+        found[entry.namespace, entry.name] = (entry, facts)  # keyed: a restarted list repeats items
+    ordered = [found[key] for key in sorted(found)]
+    return PdbIndex([pair[0] for pair in ordered]), [pair[1] for pair in ordered]
 
 
 def _pods(reader: _Reader, include_pods: bool, wanted: set[str] | None) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,7 @@ class FakeResponse:
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         self.status = status
-        self.reason = "OK" if status == 200 else "Not Found"
+        self.reason = {200: "OK", 404: "Not Found", 410: "Gone"}[status]
         self.data = json.dumps(body).encode()
         self.headers = {"Content-Type": "application/json"}
         self.response = self
@@ -52,11 +52,15 @@ def load_list(scenario: str, slug: str) -> list[dict[str, Any]] | None:
 
 
 class FakeApiServer:
-    """Serves GETs of ``scenario``'s fixtures; ``missing`` slugs answer 404. Records every request."""
+    """Serves GETs of ``scenario``'s fixtures; ``missing`` slugs answer 404. Records every request.
 
-    def __init__(self, scenario: str, missing: tuple[str, ...] = ()) -> None:
+    The first continue token of an ``expiring`` slug answers 410 Gone (expired), as after a compaction.
+    """
+
+    def __init__(self, scenario: str, missing: tuple[str, ...] = (), expiring: tuple[str, ...] = ()) -> None:
         self.scenario = scenario
         self.missing = set(missing)
+        self.expiring = set(expiring)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.tokens: dict[str, tuple[str, int, int]] = {}
 
@@ -77,6 +81,10 @@ class FakeApiServer:
             slug += "@" + query["fieldSelector"]
         if slug in self.missing:
             return self._not_found(parts.path)
+        if slug in self.expiring and "continue" in query:
+            self.expiring.discard(slug)
+            message = "The provided continue parameter is too old to display a consistent list result."
+            return self._status(410, "Expired", message)
         items = load_list(self.scenario, slug)
         if items is None:
             single = FIXTURES / self.scenario / f"{slug}.json"
@@ -103,18 +111,11 @@ class FakeApiServer:
             metadata["remainingItemCount"] = len(items) - start - limit
         return {"kind": "List", "apiVersion": "v1", "metadata": metadata, "items": page}
 
+    @classmethod
+    def _not_found(cls, path: str) -> FakeResponse:
+        return cls._status(404, "NotFound", f'"{path.rstrip("/").rsplit("/", 1)[-1]}" not found')
+
     @staticmethod
-    def _not_found(path: str) -> FakeResponse:
-        name = path.rstrip("/").rsplit("/", 1)[-1]
-        return FakeResponse(
-            404,
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Failure",
-                "message": f'"{name}" not found',
-                "reason": "NotFound",
-                "code": 404,
-            },
-        )
+    def _status(code: int, reason: str, message: str) -> FakeResponse:
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure"}
+        return FakeResponse(code, {**body, "message": message, "reason": reason, "code": code})

@@ -70,6 +70,18 @@ def test_every_list_is_followed_through_its_continue_tokens(facts):
     assert paths(server).count("/apis/policy/v1/poddisruptionbudgets") == 2
 
 
+def test_a_list_restarted_after_an_expired_token_counts_every_pod_once(facts):
+    server = FakeApiServer("midupgrade", expiring=("api_v1_pods", "apis_policy_v1_poddisruptionbudgets"))
+    result = cf.gather(server.client(), page_size=3)
+    pod_queries = [query for path, query in server.requests if path == "/api/v1/pods"]
+    assert len(pod_queries) == 11  # page 1, the expired page 2, then all 9 pages again
+    assert sum("continue" not in query for query in pod_queries) == 2
+    assert result["counts"] == facts[0]["counts"]
+    assert result["drain_blockers"] == facts[0]["drain_blockers"]
+    assert result["pdbs"] == facts[0]["pdbs"]
+    assert result["nodes"] == facts[0]["nodes"]
+
+
 def test_node_facts(facts):
     nodes = facts[0]["nodes"]
     assert sorted(nodes) == ["cp-1", "cp-2", "worker-1", "worker-2"]
