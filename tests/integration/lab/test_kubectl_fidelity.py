@@ -62,7 +62,7 @@ def on_worker_1(ns: str, name: str, **spec) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": ns},
+        "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
         "spec": {"nodeSelector": {"kubernetes.io/hostname": "worker-1"},
                  "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}], **spec},
     }  # fmt: skip
@@ -71,8 +71,9 @@ def on_worker_1(ns: str, name: str, **spec) -> dict:
 def test_drain_refuses_an_unmanaged_pod_without_force(kubectl, lab, test_namespace):
     apply(kubectl, lab, on_worker_1(test_namespace, "lonely"))
     wait_for("the unmanaged pod", lambda: ready_pods(kubectl, lab, test_namespace))
+    # --pod-selector keeps the drains to this test's pods: the session lab is shared with other tests
     result = run(kubectl, lab, "drain", "worker-1", "--ignore-daemonsets", "--delete-emptydir-data",
-                 "--timeout=30s", check=False)  # fmt: skip
+                 "--pod-selector=app=lonely", "--timeout=30s", check=False)  # fmt: skip
     assert result.returncode == 1
     assert "node/worker-1 cordoned" in result.stdout
     assert (
@@ -81,18 +82,19 @@ def test_drain_refuses_an_unmanaged_pod_without_force(kubectl, lab, test_namespa
     )
     assert ready_pods(kubectl, lab, test_namespace), "the refused drain must not touch the pod"
     forced = run(kubectl, lab, "drain", "worker-1", "--ignore-daemonsets", "--delete-emptydir-data", "--force",
-                 "--timeout=60s")  # fmt: skip
+                 "--pod-selector=app=lonely", "--timeout=60s")  # fmt: skip
     assert f"deleting Pods that declare no controller: {test_namespace}/lonely" in forced.stderr
     assert "node/worker-1 drained" in forced.stdout
     assert not get(kubectl, lab, "pods", "-n", test_namespace)["items"]
 
 
 def test_drain_refuses_emptydir_data_unless_allowed(kubectl, lab, test_namespace):
-    scratch = deployment(test_namespace, "scratch", 1, nodeSelector={"kubernetes.io/hostname": "worker-1"},
+    scratch = deployment(test_namespace, "fid-scratch", 1, nodeSelector={"kubernetes.io/hostname": "worker-1"},
                          volumes=[{"name": "tmp", "emptyDir": {}}])  # fmt: skip
     apply(kubectl, lab, scratch)
     pod = wait_for("the emptyDir pod", lambda: ready_pods(kubectl, lab, test_namespace))[0]
-    result = run(kubectl, lab, "drain", "worker-1", "--ignore-daemonsets", "--timeout=30s", check=False)
+    result = run(kubectl, lab, "drain", "worker-1", "--ignore-daemonsets", "--pod-selector=app=fid-scratch",
+                 "--timeout=30s", check=False)  # fmt: skip
     assert result.returncode == 1
     assert (
         "cannot delete Pods with local storage (use --delete-emptydir-data to override): "
@@ -102,17 +104,19 @@ def test_drain_refuses_emptydir_data_unless_allowed(kubectl, lab, test_namespace
 
 
 def test_drain_without_daemonset_flag_is_refused_and_with_it_ignores_daemon_pods(kubectl, lab):
-    result = run(kubectl, lab, "drain", "worker-2", "--delete-emptydir-data", "--timeout=30s", check=False)
+    # only kube-proxy and CoreDNS are selected: other tests' pods on the shared lab stay out of it
+    selector = "--pod-selector=k8s-app in (kube-proxy,kube-dns)"
+    result = run(kubectl, lab, "drain", "worker-2", "--delete-emptydir-data", selector, "--timeout=30s", check=False)
     try:
         assert result.returncode == 1
         assert "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): kube-system/kube-proxy-" in (
             result.stderr
         )
-        drained = run(kubectl, lab, "drain", "worker-2", "--ignore-daemonsets", "--delete-emptydir-data",
+        drained = run(kubectl, lab, "drain", "worker-2", "--ignore-daemonsets", "--delete-emptydir-data", selector,
                       "--timeout=60s")  # fmt: skip
         assert "Warning: ignoring DaemonSet-managed Pods: kube-system/kube-proxy-" in drained.stderr
         assert "node/worker-2 drained" in drained.stdout
-        pods = get(kubectl, lab, "pods", "-A", "--field-selector", "spec.nodeName=worker-2")["items"]
+        pods = get(kubectl, lab, "pods", "-n", "kube-system", "--field-selector", "spec.nodeName=worker-2")["items"]
         assert [p["metadata"]["name"][:11] for p in pods] == ["kube-proxy-"]
     finally:
         run(kubectl, lab, "uncordon", "worker-2")

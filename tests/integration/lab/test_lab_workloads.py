@@ -168,12 +168,24 @@ def test_pdb_status_for_each_kind_of_budget(api, ns):
     assert pdb["status"]["conditions"][0]["reason"] == "SufficientPods"
 
 
+def pods_per_node(api) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for pod in api.get(path("pods"))["items"]:
+        if pod["spec"].get("nodeName") and pod["status"].get("phase") not in ("Succeeded", "Failed"):
+            counts[pod["spec"]["nodeName"]] = counts.get(pod["spec"]["nodeName"], 0) + 1
+    return counts
+
+
 def test_scheduler_respects_taints_and_selectors_and_explains(api, ns):
+    before = pods_per_node(api)
     api.create(path("deployments", ns), workload("Deployment", ns, "spread", 4))
     wait_for("4 ready pods", lambda: len([p for p in pods(api, ns) if ready(p)]) == 4)
     nodes = [p["spec"]["nodeName"] for p in pods(api, ns)]
     assert "cp-1" not in nodes, "the control-plane taint keeps ordinary pods away"
-    assert sorted(nodes.count(n) for n in set(nodes)) == [2, 2], f"spread over the workers: {nodes}"
+    emptier, fuller = sorted(["worker-1", "worker-2"], key=lambda n: (before.get(n, 0), n))
+    assert nodes.count(emptier) >= nodes.count(fuller), f"fewest pods first: before {before}, placed {nodes}"
+    if abs(before.get("worker-1", 0) - before.get("worker-2", 0)) <= 2:
+        assert set(nodes) == {"worker-1", "worker-2"}, f"spread over the workers: before {before}, placed {nodes}"
     stuck = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stuck", "namespace": ns},
              "spec": {"nodeSelector": {"disk": "nvme"}, "containers": [{"name": "a", "image": "x"}]}}  # fmt: skip
     api.create(path("pods", ns), stuck)
