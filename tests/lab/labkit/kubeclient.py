@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import logging
 import os
 import ssl
 import tempfile
@@ -354,3 +355,7 @@ class Informer:
                     time.sleep(0.5)
             except (OSError, http.client.HTTPException, ValueError):
                 time.sleep(0.5)
+            except Exception:  # a handler's bug must not silently stop the informer
+                logging.getLogger("informer").exception("informer %s", self.resource)
+                version = None
+                time.sleep(1.0)

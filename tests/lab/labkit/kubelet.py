@@ -358,8 +358,10 @@ class Kubelet:
                 self.renew_lease(name)
                 if tick % status_every == 0:
                     self.post_status(name)
-            except (ApiError, OSError) as exc:
+            except (ApiError, OSError, ValueError) as exc:
                 self.log.warning("heartbeat of %s: %s", name, exc)
+            except Exception:
+                self.log.exception("heartbeat of %s", name)
             tick += 1
             time.sleep(interval)
 
@@ -467,6 +469,8 @@ class Kubelet:
                 self.sync_static_pods(name)
             except (ApiError, OSError) as exc:
                 self.log.warning("static pods of %s: %s", name, exc)
+            except Exception:
+                self.log.exception("static pods of %s", name)
             time.sleep(1.0)
 
     # -- main ----------------------------------------------------------------------------------------------

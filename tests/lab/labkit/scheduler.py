@@ -221,6 +221,9 @@ class Scheduler:
             except (ApiError, OSError) as exc:
                 self.log.warning("scheduling: %s", exc)
                 time.sleep(0.2)
+            except Exception:
+                self.log.exception("scheduling failed")
+                time.sleep(1.0)
 
 
 def main() -> None:

@@ -219,6 +219,9 @@ class Manager:
             except OSError as exc:
                 self.log.warning("%s %s: %s (retrying)", controller, key, exc)
                 self.enqueue(controller, key, after=1.0)
+            except Exception:
+                self.log.exception("%s %s failed (retrying in 5s)", controller, key)
+                self.enqueue(controller, key, after=5.0)
 
     def _every(self, interval: float, action: Callable[[Manager], None]) -> None:
         while True:
