@@ -82,9 +82,14 @@ def run(lab: Lab, args: argparse.Namespace) -> int:
             print(f"state dir {status['state_dir']}, API server {status['apiserver_url']}")
             for name, comp in status["components"].items():
                 print(f"  {name:<24} {'running pid ' + str(comp['pid']) if comp['running'] else 'stopped'}")
+            fleet = [node for node in status["nodes"].values() if node["fleet"]]
             for name, node in status["nodes"].items():
-                cordoned = ", SchedulingDisabled" if node["unschedulable"] else ""
-                print(f"  node {name:<19} Ready={node['ready']}{cordoned} {node['version']}")
+                if not node["fleet"]:
+                    cordoned = ", SchedulingDisabled" if node["unschedulable"] else ""
+                    print(f"  node {name:<19} Ready={node['ready']}{cordoned} {node['version']}")
+            if fleet:
+                ready = sum(1 for node in fleet if node["ready"] == "True")
+                print(f"  fleet nodes (kubelet-fleet): {len(fleet)}, {ready} Ready")
             if status.get("error"):
                 print(f"  API server unreachable: {status['error']}")
         return 0 if all(c["running"] for c in status["components"].values()) else 3

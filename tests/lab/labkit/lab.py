@@ -290,12 +290,14 @@ class Lab:
         }
         if self.sup.pid("apiserver"):
             try:
-                for node in self.client(timeout=5).get(path("nodes"), limit=500).get("items", []):
+                for node in self.client(timeout=30).list_all(path("nodes"))[0]:
                     ready = (component.condition(node, "Ready") or {}).get("status", "Unknown")
+                    annotations = node["metadata"].get("annotations") or {}
                     result["nodes"][node["metadata"]["name"]] = {
                         "ready": ready,
                         "unschedulable": bool(node.get("spec", {}).get("unschedulable")),
                         "version": node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion"),
+                        "fleet": annotations.get(component.FLEET_ANNOTATION) == "true",
                     }
             except (OSError, ApiError) as exc:
                 result["error"] = str(exc)
