@@ -240,14 +240,14 @@ def gather(
     proxy_nodes: dict[str, str] = {}
     blockers: dict[str, list[dict[str, Any]]] = {}
     pods_per_node: dict[str, int] = dict.fromkeys(node_facts, 0)
-    seen: set[str] = set()  # pod uids: a list restarted after an expired continue token repeats pods
+    seen: set[str] = set()  # namespace/name: a list restarted after an expired continue token repeats pods
     for pod in _pods(reader, include_pods, wanted):
         metadata = pod.get("metadata") or {}
         node = (pod.get("spec") or {}).get("nodeName")
-        uid = metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}"
-        if (wanted is not None and node not in wanted) or uid in seen:
+        key = f"{metadata.get('namespace')}/{metadata.get('name')}"
+        if (wanted is not None and node not in wanted) or key in seen:
             continue
-        seen.add(uid)
+        seen.add(key)
         if metadata.get("namespace") == SYSTEM_NAMESPACE:
             _collect_versions(pod, control_plane, proxy_nodes)
         if not include_pods:
