@@ -3,16 +3,18 @@ run from static pod manifests by static_pod_runner.py (so moving manifests reall
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible_run import REPO, ansible_env
-from etcdlab import Cluster
+from etcdlab import ETCDCTL, Cluster, free_ports
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,8 +42,7 @@ def nodes(tmp_path_factory, pki, items):
         manifests = node / "manifests"
         manifests.mkdir(parents=True)
         member.data_dir = node / "var-lib-etcd"
-        api_port = cluster_port = __import__("etcdlab").free_ports(1)[0]
-        del cluster_port
+        api_port = free_ports(1)[0]
         apiserver = [
             sys.executable,
             "-m",
@@ -85,7 +86,7 @@ def nodes(tmp_path_factory, pki, items):
         runner.wait(60)
 
 
-def playbook(name: str, inventory: Path, extra: dict, check: bool = False) -> str:
+def playbook(name: str, inventory: Path, extra: dict, check: bool = False, fails: bool = False) -> str:
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i",
@@ -95,7 +96,9 @@ def playbook(name: str, inventory: Path, extra: dict, check: bool = False) -> st
     command += ["-e", json.dumps(extra)] + (["--check"] if check else [])
     env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_NOCOLOR": "1"})
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO, check=False)
-    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    assert (proc.returncode != 0) == fails, (
+        f"{name} rc {proc.returncode}:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout
 
 
@@ -114,7 +117,7 @@ def test_backup_then_restore_the_whole_stacked_cluster(nodes, items):
     copy = fetched / "node1" / snapshots[0].name
     sha256 = (fetched / "node1" / f"{snapshots[0].name}.sha256").read_text().split()[0]
     assert copy.read_bytes() == snapshots[0].read_bytes()
-    assert sha256 == __import__("hashlib").sha256(copy.read_bytes()).hexdigest()
+    assert sha256 == hashlib.sha256(copy.read_bytes()).hexdigest()
 
     # the disaster: keys deleted and overwritten after the snapshot
     assert cluster.etcdctl("del", "/registry/test/key-0", "--prefix").returncode == 0
@@ -138,3 +141,21 @@ def test_backup_then_restore_the_whole_stacked_cluster(nodes, items):
         old = list(node.glob("var-lib-etcd.old-*"))
         assert len(old) == 1 and (old[0] / "member").is_dir()  # the old data is kept
         assert oct(os.stat(node / "var-lib-etcd").st_mode & 0o777) == "0o700"
+
+
+def test_backup_installs_etcdctl_from_a_checked_tarball(nodes, tmp_path):
+    tarball = tmp_path / "etcd-v3.4.23-linux-amd64.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(ETCDCTL, arcname="etcd-v3.4.23-linux-amd64/etcdctl")
+    tools = tmp_path / "tools"
+    extra = {
+        "etcd_backup_become": False,
+        "etcd_backup_etcdctl_install": "tarball",
+        "etcd_backup_etcdctl_tarball_url": f"file://{tarball}",
+        "etcd_backup_tools_dir": str(tools),
+    }
+    out = playbook("etcd_backup.yml", nodes["inventory"], extra, fails=True)
+    assert "needs etcd_backup_etcdctl_tarball_url and etcd_backup_etcdctl_tarball_checksum" in out
+    extra["etcd_backup_etcdctl_tarball_checksum"] = f"sha256:{hashlib.sha256(tarball.read_bytes()).hexdigest()}"
+    out = playbook("etcd_backup.yml", nodes["inventory"], extra)
+    assert (tools / "etcdctl").is_file() and "verified: revision" in out
