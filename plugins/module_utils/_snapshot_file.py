@@ -147,7 +147,7 @@ def plan_kubeadm_backups(directory: str, keep: int) -> list[str]:
             kinds.setdefault(match.group(1), []).append((match.group(2), entry.path))
     doomed = []
     for entries in kinds.values():
-        doomed.extend(path for _, path in sorted(entries, reverse=True)[keep:])
+        doomed.extend(path for _stamp, path in sorted(entries, reverse=True)[keep:])
     return sorted(doomed)
 
 
