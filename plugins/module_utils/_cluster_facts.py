@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._api import PAGE_SIZE, call_json, paginate
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import api_client as connect
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import (
     ApiError,
     ClusterOpsError,
@@ -319,12 +320,10 @@ def _pods(reader: _Reader, include_pods: bool, wanted: set[str] | None) -> Itera
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
     """The cluster_facts module's logic: connect, gather, report."""
-    from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import api_client
-
     if params.get("timeout") is not None and params["timeout"] <= 0:
         raise InvalidInput(f"timeout must be a positive number of seconds, got {params['timeout']!r}")
     result = gather(
-        api_client(params),
+        connect(params),
         include_pods=params.get("include_pods", True),
         nodes=params.get("nodes") or None,
         timeout=params.get("timeout") or 600,
