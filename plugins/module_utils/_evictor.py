@@ -339,7 +339,7 @@ class Evictor:
             f"pdbs-in-{namespace}",
             lambda: self.api.list_pdbs(namespace),
             lambda rv: self.api.watch_pdbs(namespace, rv),
-            lambda items: self._budgets_seen(items),
+            self._budgets_seen,
             lambda kind, obj: self._budgets_seen([obj], deleted=kind == "DELETED"),
             on_health=lambda healthy: self._budget_watch_health(namespace, healthy),
         ).start()

@@ -64,7 +64,7 @@ def test_budget_watch_down_falls_back_to_capped_backoff():
 def test_retry_after_is_honoured():
     api, pods = setup(count=1, allowed=5)
     api.fail("evict", api_exception(429, "Too many requests, please try again later.", retry_after=1))
-    outcome, _ = evict(api, pods)
+    outcome = evict(api, pods)[0]
     assert outcome.ok and outcome.evicted == ["default/web-0"]
     first, second = [call[-1] for call in api.calls if call[0] == "evict"]
     assert second - first >= 0.95
@@ -73,7 +73,7 @@ def test_retry_after_is_honoured():
 def test_pod_already_gone_counts_as_evicted():
     api, pods = setup(count=2, allowed=5)
     api.fail("evict", api_exception(404, 'pods "web-0" not found'))
-    outcome, _ = evict(api, pods)
+    outcome = evict(api, pods)[0]
     assert outcome.ok and sorted(outcome.evicted) == ["default/web-0", "default/web-1"]
 
 
@@ -81,7 +81,7 @@ def test_pod_under_two_budgets_is_reported_and_the_rest_still_drain():
     api, pods = setup(count=2, allowed=5)
     api.add_pdb("web-too", {"app": "web"}, allowed=5)
     other = api.add_pod(make_pod("api-0", labels={"app": "api"}))
-    outcome, _ = evict(api, [*pods, other])
+    outcome = evict(api, [*pods, other])[0]
     assert outcome.evicted == ["default/api-0"]
     assert {e["pod"] for e in outcome.errors} == {"default/web-0", "default/web-1"}
     assert all("more than one PodDisruptionBudget" in e["message"] for e in outcome.errors)
@@ -110,7 +110,7 @@ def test_transient_errors_are_retried():
 def test_permanent_errors_are_reported_per_pod():
     api, pods = setup(count=2, allowed=5)
     api.fail("evict", api_exception(403, 'pods "web-0" is forbidden: User cannot create pods/eviction'))
-    outcome, _ = evict(api, pods)
+    outcome = evict(api, pods)[0]
     assert len(outcome.evicted) == 1 and len(outcome.errors) == 1
     assert "403" in outcome.errors[0]["message"] and "forbidden" in outcome.errors[0]["message"]
 
@@ -135,7 +135,7 @@ def test_same_name_recreation_counts_as_gone_when_polling():
 
 def test_still_terminating_at_the_timeout_is_an_error():
     api, pods = setup(count=1, allowed=5, termination=5.0)
-    outcome, _ = evict(api, pods, timeout=0.6)
+    outcome = evict(api, pods, timeout=0.6)[0]
     assert outcome.timed_out and outcome.errors == [
         {"pod": "default/web-0", "message": "still terminating when the timeout was reached"}
     ]
@@ -143,7 +143,7 @@ def test_still_terminating_at_the_timeout_is_an_error():
 
 def test_disable_eviction_deletes_with_a_uid_precondition():
     api, pods = setup(count=2, allowed=0)
-    outcome, _ = evict(api, pods, disable_eviction=True, grace_period=0)
+    outcome = evict(api, pods, disable_eviction=True, grace_period=0)[0]
     assert outcome.ok and len(outcome.deleted) == 2 and not outcome.evicted and api.count("evict") == 0
     deletes = [call for call in api.calls if call[0] == "delete_pod"]
     assert {call[4] for call in deletes} == {p["metadata"]["uid"] for p in pods}
@@ -153,13 +153,13 @@ def test_disable_eviction_deletes_with_a_uid_precondition():
 def test_finished_pods_are_deleted_not_evicted():
     api, _pods = setup(count=1, allowed=0)
     done = api.add_pod(make_pod("job-1", phase="Succeeded"))
-    outcome, _ = evict(api, [], delete=[done])
+    outcome = evict(api, [], delete=[done])[0]
     assert outcome.deleted == ["default/job-1"] and api.count("evict") == 0
 
 
 def test_concurrency_bounds_calls_in_flight():
     api, pods = setup(count=12, allowed=100)
     api.call_delay = 0.05
-    outcome, _ = evict(api, pods, concurrency=3)
+    outcome = evict(api, pods, concurrency=3)[0]
     assert outcome.ok and len(outcome.evicted) == 12
     assert api.max_inflight == 3
