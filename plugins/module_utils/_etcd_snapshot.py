@@ -56,15 +56,29 @@ def check_endpoints(endpoints: list[str]) -> None:
             raise InvalidInput(f"endpoint {endpoint!r} is not an http:// or https:// URL")
 
 
-def verify(tools: cli.EtcdTools, path: str, skip_hash_check: bool, timeout: float) -> dict[str, Any]:
-    """Check a snapshot file: its sha256 trailer (in Python, while ``snapshot status`` runs) and its structure."""
+def verify(
+    tools: cli.EtcdTools,
+    path: str,
+    skip_hash_check: bool,
+    timeout: float,
+    digest: Optional[files.TrailerDigest] = None,
+) -> dict[str, Any]:
+    """Check a snapshot file: its sha256 trailer (in Python, while ``snapshot status`` runs) and its structure.
+
+    ``digest``: the file was already hashed while it was written; only its size is checked again.
+    """
+    if digest is not None:
+        if os.path.getsize(path) != digest.size:
+            raise InvalidInput(f"snapshot {path} changed while it was being hashed")
+        sha256, size = digest.result(path)
     proc = cli.start(tools.status_command(path))
-    try:
-        sha256, size = files.file_digests(path, skip_hash_check)
-    except BaseException:
-        proc.kill()
-        proc.communicate()
-        raise
+    if digest is None:
+        try:
+            sha256, size = files.file_digests(path, skip_hash_check)
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
     done = cli.finish(proc, timeout, f"snapshot status of {path}")
     if done.returncode != 0:
         raise InvalidInput(f"snapshot {path} is not a valid etcd database: {cli.error_line(done.stderr, done.stdout)}")
@@ -91,15 +105,28 @@ def probe(tools: cli.EtcdTools, endpoint: str, tls: dict[str, Optional[str]]) ->
     return f"etcd endpoint {endpoint}: {reason}"
 
 
-def save(tools: cli.EtcdTools, endpoints: list[str], tls: dict[str, Optional[str]], target: str, timeout: int) -> str:
-    """Save a snapshot from the first endpoint that answers into ``target``; the endpoint used."""
+def save(
+    tools: cli.EtcdTools, endpoints: list[str], tls: dict[str, Optional[str]], target: str, timeout: int
+) -> tuple[str, Optional[files.TrailerDigest]]:
+    """Save a snapshot from the first endpoint that answers into ``target``, hashing it while it is written.
+
+    The endpoint used, and the digest (None when following the file failed: then it is read again).
+    """
     failures = []
     for endpoint in endpoints:
         reason = probe(tools, endpoint, tls)
         if reason is None:
-            proc = cli.run(tools.save_command(endpoint, target, tls, timeout), timeout + 30, "etcdctl snapshot save")
+            files.remove([target, target + ".part"])
+            follower = files.Follower([target + ".part", target])
+            follower.start()
+            try:
+                command = tools.save_command(endpoint, target, tls, timeout)
+                proc = cli.run(command, timeout + 30, "etcdctl snapshot save")
+            finally:
+                follower.done.set()
+                follower.join()
             if proc.returncode == 0:
-                return endpoint
+                return endpoint, follower.digest if follower.followed else None
             reason = f"etcd endpoint {endpoint}: snapshot save failed: {cli.error_line(proc.stderr, proc.stdout)}"
         failures.append(reason)
         for leftover in (target, target + ".part"):
@@ -162,9 +189,9 @@ def take(params: dict[str, Any], check_mode: bool = False, now: Optional[datetim
     os.chmod(backup_dir, 0o700)
     temporary = os.path.join(backup_dir, f".{name}.part")
     try:
-        endpoint = save(tools, endpoints, tls, temporary, params["timeout"])
+        endpoint, digest = save(tools, endpoints, tls, temporary, params["timeout"])
         saved = time.monotonic()
-        report = verify(tools, temporary, False, params["timeout"])
+        report = verify(tools, temporary, False, params["timeout"], digest)
         os.chmod(temporary, 0o600)
         os.rename(temporary, final)
     except BaseException:

@@ -15,6 +15,8 @@ import hashlib
 import os
 import re
 import shutil
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
@@ -30,46 +32,118 @@ STAMP = "%Y%m%dT%H%M%SZ"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def file_digests(path: str, skip_hash_check: bool = False) -> tuple[str, int]:
-    """The sha256 of the whole file and its size, after checking the trailer (unless ``skip_hash_check``).
+class TrailerDigest:
+    """The sha256 of a snapshot fed in order, chunk by chunk, holding back the last 32 bytes (the trailer)."""
 
-    One read of the file: the body goes through a sha256 whose copy, fed the trailer, is the whole-file hash.
-    """
+    def __init__(self) -> None:
+        self.body = hashlib.sha256()
+        self.tail = b""
+        self.size = 0
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        self.size += len(chunk)
+        if len(chunk) >= TRAILER:
+            self.body.update(self.tail)
+            self.body.update(chunk[:-TRAILER])
+            self.tail = bytes(chunk[-TRAILER:])
+        else:
+            joined = self.tail + bytes(chunk)
+            self.body.update(joined[:-TRAILER])
+            self.tail = joined[-TRAILER:]
+
+    def result(self, path: str) -> tuple[str, int]:
+        """The sha256 of the whole file and its size, after checking the trailer; one clear error otherwise."""
+        check_size(path, self.size)
+        if self.body.digest() != self.tail:
+            raise InvalidInput(
+                f"snapshot {path} is corrupt: the sha256 of its content does not match its trailer "
+                f"({self.body.hexdigest()[:16]}... != {self.tail.hex()[:16]}...)"
+            )
+        whole = self.body.copy()
+        whole.update(self.tail)
+        return whole.hexdigest(), self.size
+
+
+def check_size(path: str, size: int) -> None:
+    if size == 0:
+        raise InvalidInput(f"snapshot {path} is empty")
+    if size % 512 != TRAILER:
+        raise InvalidInput(
+            f"snapshot {path} has no sha256 trailer (size {size}, size % 512 = {size % 512}, expected 32): "
+            "truncated, or a copied db file (then use skip_hash_check)"
+        )
+
+
+def _read_into(handle, digest, stop: Optional[threading.Event] = None, poll: float = 0.02) -> None:
+    """Feed ``handle`` to ``digest`` until its end; with ``stop``, keep following it until ``stop`` is set."""
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    while True:
+        finished = stop is None or stop.is_set()  # read before the last read: nothing is written after it
+        read = handle.readinto(view)
+        if read:
+            digest.update(view[:read])
+        elif finished:
+            return
+        else:
+            time.sleep(poll)
+
+
+def file_digests(path: str, skip_hash_check: bool = False) -> tuple[str, int]:
+    """The sha256 of the whole file and its size, after checking the trailer (unless ``skip_hash_check``)."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, the size is needed first
     except OSError as exc:
         raise InvalidInput(f"cannot read snapshot {path}: {exc.strerror}") from exc
     with handle:
         size = os.fstat(handle.fileno()).st_size
-        if size == 0:
-            raise InvalidInput(f"snapshot {path} is empty")
-        if not skip_hash_check and size % 512 != TRAILER:
-            raise InvalidInput(
-                f"snapshot {path} has no sha256 trailer (size {size}, size % 512 = {size % 512}, expected 32): "
-                "truncated, or a copied db file (then use skip_hash_check)"
-            )
-        body_size = size if skip_hash_check else size - TRAILER
-        digest = hashlib.sha256()
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
-        remaining = body_size
-        while remaining:
-            read = handle.readinto(view[: min(CHUNK, remaining)])
-            if not read:
-                raise InvalidInput(f"snapshot {path} shrank while being read")
-            digest.update(view[:read])
-            remaining -= read
         if skip_hash_check:
-            return digest.hexdigest(), size
-        trailer = handle.read(TRAILER)
-    whole = digest.copy()
-    whole.update(trailer)
-    if digest.digest() != trailer:
-        raise InvalidInput(
-            f"snapshot {path} is corrupt: the sha256 of its content does not match its trailer "
-            f"({digest.hexdigest()[:16]}... != {trailer.hex()[:16]}...)"
-        )
-    return whole.hexdigest(), size
+            if size == 0:
+                raise InvalidInput(f"snapshot {path} is empty")
+            plain = hashlib.sha256()
+            _read_into(handle, plain)
+            return plain.hexdigest(), size
+        check_size(path, size)  # fail fast, before reading
+        digest = TrailerDigest()
+        _read_into(handle, digest)
+    return digest.result(path)
+
+
+class Follower(threading.Thread):
+    """Hashes a file while another process writes it, so the check costs no extra time after the save.
+
+    etcdctl writes ``<target>.part`` and renames it to ``<target>`` when done; the open handle survives the
+    rename. Set ``done`` once the writer has exited: the rest is read and the thread ends.
+    """
+
+    def __init__(self, candidates: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.candidates = candidates
+        self.digest = TrailerDigest()
+        self.done = threading.Event()
+        self.error: Optional[BaseException] = None
+        self.followed = False
+
+    def run(self) -> None:
+        try:
+            handle = None
+            while handle is None:
+                finished = self.done.is_set()
+                for candidate in self.candidates:
+                    try:
+                        handle = open(candidate, "rb")  # noqa: SIM115 - closed by the with below
+                        break
+                    except FileNotFoundError:
+                        continue
+                if handle is None:
+                    if finished:
+                        return
+                    time.sleep(0.02)
+            with handle:
+                _read_into(handle, self.digest, self.done)
+            self.followed = True
+        except BaseException as exc:  # reported by the caller, which falls back to reading the file
+            self.error = exc
 
 
 def parse_age(value: Optional[str]) -> Optional[int]:

@@ -146,3 +146,37 @@ def test_kubeadm_backups_keep_newest_of_each_kind(tmp_path):
     files.remove(doomed)
     assert len(list(tmp_path.iterdir())) == 4
     assert files.plan_kubeadm_backups(str(tmp_path / "absent"), 1) == []
+
+
+@pytest.mark.parametrize("sizes", [[1, 31, 32, 33, 1000], [5000], [10, 10, 10, 10, 4970]])
+def test_trailer_digest_any_chunking(sizes):
+    data = snapshot_bytes(512 * 9)
+    digest, offset = files.TrailerDigest(), 0
+    for size in [*sizes, len(data)]:
+        digest.update(memoryview(data)[offset : offset + size])
+        offset = min(len(data), offset + size)
+    assert digest.result("x") == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_follower_hashes_a_file_while_it_is_written_then_renamed(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "CHUNK", 700)
+    data = snapshot_bytes(512 * 30)
+    target = tmp_path / "s.db"
+    follower = files.Follower([f"{target}.part", str(target)])
+    follower.start()
+    with open(f"{target}.part", "wb") as handle:
+        for start in range(0, len(data), 1000):
+            handle.write(data[start : start + 1000])
+            handle.flush()
+    os.rename(f"{target}.part", target)
+    follower.done.set()
+    follower.join(10)
+    assert follower.followed and follower.digest.result(str(target)) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_follower_without_a_file(tmp_path):
+    follower = files.Follower([str(tmp_path / "never")])
+    follower.start()
+    follower.done.set()
+    follower.join(10)
+    assert not follower.followed and follower.error is None
