@@ -163,3 +163,22 @@ def test_concurrency_bounds_calls_in_flight():
     outcome = evict(api, pods, concurrency=3)[0]
     assert outcome.ok and len(outcome.evicted) == 12
     assert api.max_inflight == 3
+
+
+def test_uid_precondition_conflict_means_the_pod_was_replaced():
+    api, pods = setup(count=1, allowed=5)
+    api.fail("delete_pod", api_exception(409, "Precondition failed: UID in precondition: x, UID in object meta: y"))
+    outcome = evict(api, pods, disable_eviction=True)[0]
+    assert outcome.ok and outcome.deleted == ["default/web-0"] and api.count("delete_pod") == 1
+
+
+def test_terminating_namespace_is_retried_like_kubectl():
+    api, pods = setup(count=1, allowed=5)
+    refusal = api_exception(
+        403,
+        'pods "web-0" is forbidden: unable to create new content in namespace default because it is being terminated',
+        [{"reason": "NamespaceTerminating", "message": "namespace default is being terminated"}],
+    )
+    api.fail("evict", refusal, refusal)
+    outcome = evict(api, pods)[0]
+    assert outcome.ok and outcome.evicted == ["default/web-0"] and api.count("evict") == 3
