@@ -111,6 +111,8 @@ class Drain:
         self.start = clock()
         self.deadline = self.start + options.timeout
         self.timings: dict[str, float] = {}
+        if hasattr(api, "deadline"):
+            api.deadline = self.deadline
 
     def run(self) -> dict[str, Any]:
         node = self._read_node()

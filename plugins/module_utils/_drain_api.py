@@ -67,17 +67,23 @@ class DrainApi:
         return cls(k8s_client.ApiClient(configuration))
 
     def __init__(self, api_client: Any) -> None:
+        self.deadline: Optional[float] = None  # transient errors of reads are retried until then (monotonic)
         self.core = k8s_client.CoreV1Api(api_client)
         self.apps = k8s_client.AppsV1Api(api_client)
         self.policy = k8s_client.PolicyV1Api(api_client)
 
     def get_node(self, name: str) -> dict[str, Any]:
-        return call_json(self.core.read_node, f"read node {name}", name=name)
+        return call_json(self.core.read_node, f"read node {name}", deadline=self.deadline, name=name)
 
     def set_unschedulable(self, name: str, value: bool) -> dict[str, Any]:
         body = {"spec": {"unschedulable": True if value else None}}
         return call_json(
-            self.core.patch_node, f"patch node {name}", name=name, body=body, _content_type=STRATEGIC_MERGE
+            self.core.patch_node,
+            f"patch node {name}",
+            deadline=self.deadline,
+            name=name,
+            body=body,
+            _content_type=STRATEGIC_MERGE,
         )
 
     def list_pods(self, node: str, selector: Optional[str]) -> tuple[list[dict[str, Any]], str]:
@@ -85,7 +91,7 @@ class DrainApi:
         kwargs: dict[str, Any] = {"field_selector": f"spec.nodeName={node}", "limit": 500}
         if selector:
             kwargs["label_selector"] = selector
-        return _list_all(self.core.list_pod_for_all_namespaces, f"list pods on node {node}", **kwargs)
+        return _list_all(self.core.list_pod_for_all_namespaces, f"list pods on node {node}", self.deadline, **kwargs)
 
     def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
         return call_json(self.core.read_namespaced_pod, f"read pod {namespace}/{name}", name=name, namespace=namespace)
@@ -154,14 +160,16 @@ class DrainApi:
         return Stream(response)
 
 
-def _list_all(list_call: Any, what: str, **kwargs: Any) -> tuple[list[dict[str, Any]], str]:
+def _list_all(
+    list_call: Any, what: str, deadline: Optional[float] = None, **kwargs: Any
+) -> tuple[list[dict[str, Any]], str]:
     """Every item of a paginated list and the resourceVersion of its snapshot (a 410 on continue restarts)."""
     for _attempt in range(4):
         items: list[dict[str, Any]] = []
         token = None
         try:
             while True:
-                page = call_json(list_call, what, _continue=token, **kwargs)
+                page = call_json(list_call, what, deadline=deadline, _continue=token, **kwargs)
                 items.extend(page.get("items") or [])
                 metadata = page.get("metadata") or {}
                 token = metadata.get("continue")

@@ -90,6 +90,8 @@ class NodeWait:
     def run(self) -> dict[str, Any]:
         start = self.clock()
         deadline = start + self.timeout
+        if hasattr(self.api, "deadline"):
+            self.api.deadline = deadline  # an API outage is retried within the timeout, not beyond it
         polls = 0
         while True:
             polls += 1
