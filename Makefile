@@ -15,7 +15,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection lint ruff ansible-lint sanity units integration test bench clean
+.PHONY: help deps venv collection demo lint ruff ansible-lint sanity units integration test bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,6 +36,9 @@ venv: $(VENV)/.installed ## create the Python environment
 collection: venv ## make the repository importable as ansible_collections.cluster_ops.kubeadm
 	@mkdir -p $(dir $(TREE))
 	@ln -sfn $(CURDIR) $(TREE)
+
+demo: collection deps ## the main job on the lab: skew, facts, etcd backup, rolling drain/uncordon of the workers
+	tests/lab/demo/run.sh
 
 ruff: venv ## ruff lint and format checks on all Python
 	$(BIN)/ruff check .
