@@ -61,10 +61,29 @@ def test_one_node_lab_restarts_its_control_plane_and_leaves_nothing_behind(tmp_p
         )
         labctl(state, "start", "etcd", "apiserver")
         status = json.loads(labctl(state, "status", "--json").stdout)
-        assert status["nodes"]["cp-1"]["ready"] == "True"
+        assert status["nodes"]["cp-1"]["ready"] == "True", "the outage must not make the node look dead"
     finally:
         down = labctl(state, "down")
     assert "etcd" in down.stdout and "kubelet-cp-1" in down.stdout
     assert stray_pids(state) == []
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(state) not in ps
+
+
+def test_a_kubelet_restarted_with_another_version_reports_it(lab, kubectl):
+    version = lab.info["version"]
+
+    def kubelet_version() -> str:
+        jsonpath = "jsonpath={.status.nodeInfo.kubeletVersion}"
+        command = [kubectl, "--kubeconfig", lab.kubeconfig, "get", "node", "worker-1", "-o", jsonpath]
+        return subprocess.run(command, capture_output=True, text=True).stdout
+
+    lab.labctl("stop", "kubelet-worker-1")
+    try:
+        lab.labctl("start", "kubelet-worker-1", "--kubelet-version", "1.34.3")
+        assert kubelet_version() == "v1.34.3"
+        assert lab.reload()["kubelet_versions"] == {"worker-1": "1.34.3"}
+    finally:
+        lab.labctl("stop", "kubelet-worker-1")
+        lab.labctl("start", "kubelet-worker-1", "--kubelet-version", version)
+    assert kubelet_version() == f"v{version}"

@@ -44,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
     start = command("start", "start components again")
     start.add_argument("components", nargs="+")
     start.add_argument("--etcd-data-dir", type=Path, help="start etcd on this data dir (a restored snapshot)")
+    start.add_argument("--kubelet-version", help="the version these kubelets report from now on (e.g. 1.34.3)")
     return main
 
 
@@ -104,12 +105,20 @@ def run(lab: Lab, args: argparse.Namespace) -> int:
         info = lab.info
         if args.etcd_data_dir:
             info["etcd_data_dir"] = str(args.etcd_data_dir.resolve())
-            lab.save(info)
+        if args.kubelet_version:
+            for name in args.components:
+                if not name.startswith("kubelet-") or name == "kubelet-fleet":
+                    raise LabError(f"--kubelet-version applies to kubelet-<node> components, not {name}")
+                info.setdefault("kubelet_versions", {})[name[len("kubelet-") :]] = args.kubelet_version.lstrip("v")
+        lab.save(info)
         for name in args.components:
             if lab.sup.pid(name):
                 print(f"{name}: already running (pid {lab.sup.pid(name)})")
                 continue
+            since = time.time()
             print(f"{name}: started pid {lab.start(name, info)}")
             if name == "apiserver":
                 lab.wait_apiserver(time.monotonic() + 30)
+            elif name.startswith("kubelet-") and name != "kubelet-fleet" and lab.sup.pid("apiserver"):
+                lab.wait_registered(name[len("kubelet-") :], since, time.monotonic() + 30)
     return 0

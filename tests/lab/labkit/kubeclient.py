@@ -284,6 +284,7 @@ class Informer:
         self.lock = lock or threading.RLock()
         self.store: dict[str, dict[str, Any]] = {}
         self.synced = threading.Event()
+        self.connected_since: float | None = None  # time.monotonic() of the last relist; None while cut off
         self.thread = threading.Thread(target=self._run, name=f"informer-{resource}", daemon=True)
 
     @staticmethod
@@ -303,6 +304,7 @@ class Informer:
                 for obj in page.get("items") or []:
                     self.handler("ADDED", self.transform(obj), None)
             self.synced.set()
+            self.connected_since = time.monotonic()
             return version
         items, version = self.client.list_all(self.url, **self.params)
         fresh = {self.key(obj): self.transform(obj) for obj in items}
@@ -319,6 +321,7 @@ class Informer:
                 elif old["metadata"].get("resourceVersion") != obj["metadata"].get("resourceVersion"):
                     self.handler("MODIFIED", obj, old)
         self.synced.set()
+        self.connected_since = time.monotonic()
         return version
 
     def _run(self) -> None:
@@ -352,8 +355,10 @@ class Informer:
                 if exc.status == 410:
                     version = None
                 else:
+                    self.connected_since = None
                     time.sleep(0.5)
             except (OSError, http.client.HTTPException, ValueError):
+                self.connected_since = None
                 time.sleep(0.5)
             except Exception:  # a handler's bug must not silently stop the informer
                 logging.getLogger("informer").exception("informer %s", self.resource)

@@ -100,6 +100,8 @@ class Lab:
             index = info["nodes"].index(node)
             argv = [*py, "labkit.kubelet", *state, "--node", node, "--ip", node_ip(index), "--index", str(index)]
             argv += ["--manifests", str(self.state_dir / "nodes" / node / "manifests")]
+            if info.get("kubelet_versions", {}).get(node):
+                argv += ["--version", info["kubelet_versions"][node]]
             return argv + (["--control-plane"] if node.startswith("cp-") else [])
         raise LabError(f"unknown component {name!r}: use etcd, apiserver, controllers, scheduler, kubelet-<node>")
 
@@ -262,6 +264,19 @@ class Lab:
                 f"nodes not Ready: {', '.join(missing)}",
                 [f"kubelet-{n}" for n in missing] + ["apiserver", "controllers"],
             )
+
+    def wait_registered(self, node: str, since: float, deadline: float) -> None:
+        """Wait until a (re)started kubelet has posted its node status: a Ready heartbeat after ``since``."""
+        client = self.client(timeout=5)
+        while time.monotonic() < deadline and self.sup.pid(f"kubelet-{node}"):
+            try:
+                ready = component.condition(client.get(path("nodes", name=node)), "Ready") or {}
+            except (OSError, ApiError):
+                ready = {}
+            if ready.get("status") == "True" and component.parse_time(ready.get("lastHeartbeatTime")) >= int(since):
+                return
+            time.sleep(0.1)
+        raise self.failure(f"kubelet-{node} did not register its node", [f"kubelet-{node}", "apiserver"])
 
     def down(self) -> list[str]:
         """Stop every component (kubelets first, etcd last) and anything else started for this state dir."""

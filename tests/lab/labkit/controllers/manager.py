@@ -111,6 +111,7 @@ class Manager:
         self.pods_by_namespace: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.owners_by_uid: dict[str, dict[str, Any]] = {}  # uid of a RS/DS/STS/Deployment -> object
         self.watchers: list[Callable[[str, str, dict, dict | None], None]] = []
+        self.node_health: dict[str, tuple[float, float]] = {}  # node -> (last heartbeat, when we saw it change)
         self.informers = {
             name: Informer(client, name, self._handler(name), lock=self.lock)
             for name in (

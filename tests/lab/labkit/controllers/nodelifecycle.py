@@ -69,10 +69,19 @@ def sync(mgr: Manager, key: str) -> None:
     grace = max(GRACE * mgr.factor, MIN_GRACE)
     lease = mgr.get("leases", "kube-node-lease", name)
     ready = component.condition(node, "Ready")
-    if ready and ready.get("status") != "Unknown" and time.time() - last_heartbeat(node, lease) > grace:
-        mgr.log.info(
-            "node %s: no heartbeat for %.1fs, marking it Unknown", name, time.time() - last_heartbeat(node, lease)
-        )
+    # like the real controller, time runs from when *this controller* saw the heartbeat change (its own
+    # clock), and not across a gap in its view (a relist after an API server outage): an outage or a
+    # controller restart does not make every node look dead
+    heartbeat = last_heartbeat(node, lease)
+    seen = mgr.node_health.get(name)
+    if seen is None or seen[0] != heartbeat:
+        seen = mgr.node_health[name] = (heartbeat, time.monotonic())
+    views = [mgr.informers[r].connected_since for r in ("leases", "nodes")]
+    if None in views:
+        return  # cut off from the API server: no verdict on anybody
+    silent = time.monotonic() - max(seen[1], *views)
+    if ready and ready.get("status") != "Unknown" and silent > grace:
+        mgr.log.info("node %s: no heartbeat seen for %.1fs, marking it Unknown", name, silent)
         status = {**node["status"], "conditions": unknown_conditions(node, component.now())}
         node = mgr.client.update(path("nodes", name=name, sub="status"), {**node, "status": status})
     taints = wanted_taints(node)
