@@ -331,6 +331,8 @@ class Informer:
                 if version is None:
                     version = self._relist()
                 for event in self.client.watch(self.url, version, **self.params):
+                    if self.connected_since is None:  # a watch resumed after an error: in view again
+                        self.connected_since = time.monotonic()
                     kind, obj = event.get("type"), event.get("object") or {}
                     if kind == "ERROR":
                         version = None if obj.get("code") == 410 else version
