@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 from labkit.lab import stray_pids
@@ -62,9 +63,14 @@ def test_one_node_lab_restarts_its_control_plane_and_leaves_nothing_behind(tmp_p
         labctl(state, "start", "etcd", "apiserver")
         status = json.loads(labctl(state, "status", "--json").stdout)
         assert status["nodes"]["cp-1"]["ready"] == "True", "the outage must not make the node look dead"
+        labctl(state, "stop", "kubelet-cp-1")  # and the node lifecycle controller still watches after it
+        deadline = time.monotonic() + 20
+        while json.loads(labctl(state, "status", "--json", check=False).stdout)["nodes"]["cp-1"]["ready"] == "True":
+            assert time.monotonic() < deadline, "cp-1 still Ready 20 s after its kubelet stopped"
+            time.sleep(0.5)
     finally:
         down = labctl(state, "down")
-    assert "etcd" in down.stdout and "kubelet-cp-1" in down.stdout
+    assert "etcd" in down.stdout and "controllers" in down.stdout
     assert stray_pids(state) == []
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(state) not in ps
