@@ -241,11 +241,11 @@ refused:
   sample: {"cannot delete Pods with local storage (use --delete-emptydir-data to override)": [default/cache-0]}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC  # noqa: E402
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._drain import DRAIN_ARGSPEC, run  # noqa: E402
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module  # noqa: E402
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._drain import DRAIN_ARGSPEC, run
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
 
 
 def main() -> None:

@@ -113,11 +113,11 @@ last_seen:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC  # noqa: E402
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module  # noqa: E402
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._node_wait import WAIT_ARGSPEC, run  # noqa: E402
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._node_wait import WAIT_ARGSPEC, run
 
 
 def main() -> None:
