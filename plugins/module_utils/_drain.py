@@ -147,7 +147,7 @@ class Drain:
             raise ClusterOpsError(
                 f"cannot drain node {self.options.node}: {'; '.join(plan.refusal_lines())}",
                 refused=plan.refused,
-                skipped=plan.skipped,
+                skipped_pods=plan.skipped,
                 unschedulable=was_cordoned,
                 changed=False,
             )
@@ -264,7 +264,7 @@ class Drain:
             "unschedulable": True,
             "evicted": sorted(evicted),
             "deleted": sorted(deleted),
-            "skipped": plan.skipped,
+            "skipped_pods": plan.skipped,
             "retries": retries,
             "duration": self._elapsed(),
             "timings": self.timings,

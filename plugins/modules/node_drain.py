@@ -110,7 +110,7 @@ attributes:
     support: full
     description:
       - Nothing is changed. The result lists the pods a real run would evict (RV(evicted)) and delete
-        (RV(deleted)) and the skipped pods; refused pods fail the task as a real run would.
+        (RV(deleted)) and the skipped pods (RV(skipped_pods)); refused pods fail the task as a real run would.
   diff_mode:
     support: full
     description: The node's C(unschedulable) and the list of its pods before and after.
@@ -190,8 +190,10 @@ deleted:
   type: list
   elements: str
   sample: [batch/report-28312-xyz]
-skipped:
-  description: Pods left on the node and why (DaemonSet-managed, mirror pod, deleting for too long).
+skipped_pods:
+  description:
+    - Pods left on the node and why (DaemonSet-managed, mirror pod, deleting for too long).
+    - Not named C(skipped), a key Ansible reserves for skipped tasks: it would show the drain as skipped.
   returned: state=drain
   type: list
   elements: dict

@@ -47,7 +47,7 @@ def test_check_then_real_then_idempotent():
     assert mutations(api) == []
     assert planned["changed"] and planned["evicted"] == ["default/web-0", "default/web-1", "default/web-2"]
     assert planned["deleted"] == ["default/job-1"]
-    assert planned["skipped"] == [{"pod": "kube-system/agent-x", "reason": "DaemonSet-managed"}]
+    assert planned["skipped_pods"] == [{"pod": "kube-system/agent-x", "reason": "DaemonSet-managed"}]
     assert planned["diff"]["after"] == {"unschedulable": True, "pods": ["kube-system/agent-x"]}
 
     real = drain(api, ignore_daemonsets=True)
