@@ -15,7 +15,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection demo lint ruff ansible-lint sanity units integration test bench clean
+.PHONY: help deps venv collection demo lint ruff ansible-lint sanity units integration test bench bench-etcd bench-drain bench-scale clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -71,8 +71,21 @@ integration: collection deps ## tests against real etcd, the lab control plane a
 
 test: lint sanity integration ## everything CI runs
 
-bench: collection deps ## benchmarks: ratios against the reference tools, printed
-	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+bench: bench-etcd bench-drain bench-scale ## every benchmark (about 45 min): ratios against the reference tools
+
+bench-etcd: collection deps ## etcd_snapshot vs etcdctl snapshot save + status on a 256 MB etcd
+	$(PY) bench/bench_etcd_snapshot.py
+
+bench-drain: collection deps ## node_drain vs kubectl drain vs kubernetes.core.k8s_drain on a 100-pod node
+	$(PY) bench/bench_drain.py
+
+SCALE_LAB := $(abspath .lab/bench-scale)
+bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_facts vs kubectl
+	tests/lab/labctl up --mode host --nodes 3 --state-dir $(SCALE_LAB)
+	tests/lab/labctl seed --profile base --state-dir $(SCALE_LAB)
+	tests/lab/labctl seed --profile scale --timeout 1500 --state-dir $(SCALE_LAB)
+	$(PY) bench/bench_lab.py --state-dir $(SCALE_LAB) && $(PY) bench/bench_cluster_facts.py --state-dir $(SCALE_LAB); \
+	  status=$$?; tests/lab/labctl down --state-dir $(SCALE_LAB); exit $$status
 
 clean: ## remove build output and lab state (not the venv)
 	rm -rf $(BUILD) .lab tests/output
