@@ -129,3 +129,27 @@ def paginate(
         token = (page.get("metadata") or {}).get("continue")
         if not token:
             return
+
+
+def list_all(
+    list_call: Any, what: str, deadline: float | None = None, **kwargs: Any
+) -> tuple[list[dict[str, Any]], str]:
+    """Every item of a paginated list and the resourceVersion of its snapshot (a 410 on continue restarts).
+
+    For callers that need the whole list at once, e.g. to start a watch from its resourceVersion.
+    """
+    for _attempt in range(4):
+        items: list[dict[str, Any]] = []
+        token = None
+        try:
+            while True:
+                page = call_json(list_call, what, deadline=deadline, _continue=token, **kwargs)
+                items.extend(page.get("items") or [])
+                metadata = page.get("metadata") or {}
+                token = metadata.get("continue")
+                if not token:
+                    return items, str(metadata.get("resourceVersion") or "")
+        except ApiError as exc:
+            if token is None or exc.details.get("status") != 410:
+                raise
+    raise ApiError(f"{what} failed: the list kept expiring (410 Gone) while paging")

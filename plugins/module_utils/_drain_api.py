@@ -14,7 +14,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._api import REQUEST_TIMEOUT, call_json
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._api import REQUEST_TIMEOUT, call_json, list_all
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError
 
 try:
@@ -91,7 +91,7 @@ class DrainApi:
         kwargs: dict[str, Any] = {"field_selector": f"spec.nodeName={node}", "limit": 500}
         if selector:
             kwargs["label_selector"] = selector
-        return _list_all(self.core.list_pod_for_all_namespaces, f"list pods on node {node}", self.deadline, **kwargs)
+        return list_all(self.core.list_pod_for_all_namespaces, f"list pods on node {node}", self.deadline, **kwargs)
 
     def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
         return call_json(self.core.read_namespaced_pod, f"read pod {namespace}/{name}", name=name, namespace=namespace)
@@ -129,7 +129,7 @@ class DrainApi:
         ).read()
 
     def list_pdbs(self, namespace: str) -> tuple[list[dict[str, Any]], str]:
-        return _list_all(
+        return list_all(
             self.policy.list_namespaced_pod_disruption_budget,
             f"list PodDisruptionBudgets in {namespace}",
             namespace=namespace,
@@ -158,24 +158,3 @@ class DrainApi:
             **kwargs,
         )
         return Stream(response)
-
-
-def _list_all(
-    list_call: Any, what: str, deadline: Optional[float] = None, **kwargs: Any
-) -> tuple[list[dict[str, Any]], str]:
-    """Every item of a paginated list and the resourceVersion of its snapshot (a 410 on continue restarts)."""
-    for _attempt in range(4):
-        items: list[dict[str, Any]] = []
-        token = None
-        try:
-            while True:
-                page = call_json(list_call, what, deadline=deadline, _continue=token, **kwargs)
-                items.extend(page.get("items") or [])
-                metadata = page.get("metadata") or {}
-                token = metadata.get("continue")
-                if not token:
-                    return items, str(metadata.get("resourceVersion") or "")
-        except ApiError as exc:
-            if token is None or exc.details.get("status") != 410:
-                raise
-    raise ApiError(f"{what} failed: the list kept expiring (410 Gone) while paging")
