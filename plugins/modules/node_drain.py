@@ -193,7 +193,7 @@ deleted:
 skipped_pods:
   description:
     - Pods left on the node and why (DaemonSet-managed, mirror pod, deleting for too long).
-    - Not named C(skipped), a key Ansible reserves for skipped tasks: it would show the drain as skipped.
+    - Not named C(skipped), a key Ansible reserves for skipped tasks, which would show the drain as skipped.
   returned: state=drain
   type: list
   elements: dict
