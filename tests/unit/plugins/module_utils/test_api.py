@@ -53,7 +53,7 @@ def test_list_all_follows_continue_tokens_and_returns_the_resource_version() -> 
 
 def test_list_all_restarts_from_the_first_page_on_410_without_duplicates() -> None:
     fake = FakeList([f"n{i}" for i in range(5)], expire=1)
-    items, _ = _api.list_all(fake, "list nodes", limit=2)
+    items, _version = _api.list_all(fake, "list nodes", limit=2)
     assert names(items) == [f"n{i}" for i in range(5)]
     assert fake.calls == [None, "2", None, "2", "4"]
 
