@@ -120,5 +120,7 @@ def run(lab: Lab, args: argparse.Namespace) -> int:
             if name == "apiserver":
                 lab.wait_apiserver(time.monotonic() + 30)
             elif name.startswith("kubelet-") and name != "kubelet-fleet" and lab.sup.pid("apiserver"):
-                lab.wait_registered(name[len("kubelet-") :], since, time.monotonic() + 30)
+                node = name[len("kubelet-") :]
+                version = info.get("kubelet_versions", {}).get(node) or info["version"]
+                lab.wait_registered(node, version, since, time.monotonic() + 30)
     return 0

@@ -265,15 +265,19 @@ class Lab:
                 [f"kubelet-{n}" for n in missing] + ["apiserver", "controllers"],
             )
 
-    def wait_registered(self, node: str, since: float, deadline: float) -> None:
-        """Wait until a (re)started kubelet has posted its node status: a Ready heartbeat after ``since``."""
+    def wait_registered(self, node: str, version: str, since: float, deadline: float) -> None:
+        """Wait until a (re)started kubelet has posted its node status: Ready, a heartbeat after ``since`` and
+        its own version (heartbeats have one-second resolution: the previous kubelet's can look fresh)."""
         client = self.client(timeout=5)
         while time.monotonic() < deadline and self.sup.pid(f"kubelet-{node}"):
             try:
-                ready = component.condition(client.get(path("nodes", name=node)), "Ready") or {}
+                obj = client.get(path("nodes", name=node))
             except (OSError, ApiError):
-                ready = {}
-            if ready.get("status") == "True" and component.parse_time(ready.get("lastHeartbeatTime")) >= int(since):
+                obj = {}
+            ready = component.condition(obj, "Ready") or {}
+            reported = ((obj.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion")
+            fresh = component.parse_time(ready.get("lastHeartbeatTime")) >= int(since)
+            if ready.get("status") == "True" and fresh and reported == f"v{version.lstrip('v')}":
                 return
             time.sleep(0.1)
         raise self.failure(f"kubelet-{node} did not register its node", [f"kubelet-{node}", "apiserver"])
