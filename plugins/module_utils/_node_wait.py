@@ -14,6 +14,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
     InvalidInput,
     OperationTimeout,
 )
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions import Version
 
 WAIT_ARGSPEC: dict[str, dict[str, Any]] = {
     "node": {"type": "str", "required": True, "aliases": ["name"]},
@@ -25,11 +26,11 @@ WAIT_ARGSPEC: dict[str, dict[str, Any]] = {
 
 
 def normalize_version(version: str) -> str:
-    """``1.35.2`` and ``v1.35.2`` are the same kubelet version."""
-    value = version.strip()
-    if not value:
-        raise InvalidInput("kubelet_version must be a version such as v1.35.2, got an empty string")
-    return value if value.startswith("v") else f"v{value}"
+    """The canonical form (``v1.35.2``) of the wanted kubelet version; bad input names the value."""
+    wanted = Version.parse(version, "kubelet_version")
+    if wanted.patch is None:
+        raise InvalidInput(f"kubelet_version {version!r} names a minor line: give the full version, such as v1.35.2")
+    return str(wanted)
 
 
 def node_state(node: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,12 @@ def test_kubelet_version_with_or_without_v():
     assert normalize_version("1.35.2") == normalize_version("v1.35.2") == "v1.35.2"
 
 
+@pytest.mark.parametrize("bad", ["banana", "1.35", ""])
+def test_a_bad_kubelet_version_is_refused_naming_it(bad):
+    with pytest.raises(InvalidInput, match=repr(bad)):
+        normalize_version(bad)
+
+
 def test_timeout_says_what_was_last_seen():
     api = ScriptedApi([node("False", version="v1.34.3", reason="KubeletNotReady", message="runtime is down")])
     with pytest.raises(OperationTimeout) as failure:
