@@ -66,6 +66,13 @@ def is_node_ready(node: dict[str, Any]) -> bool:
     return bool(cond and cond.get("status") == "True")
 
 
+def controller_ref(api_version: str, kind: str, owner: dict[str, Any]) -> dict[str, Any]:
+    """The ownerReference a controller puts on what it creates."""
+    meta = owner["metadata"]
+    ref = {"apiVersion": api_version, "kind": kind, "name": meta["name"], "uid": meta["uid"]}
+    return {**ref, "controller": True, "blockOwnerDeletion": True}
+
+
 def controller_of(obj: dict[str, Any]) -> dict[str, Any] | None:
     for ref in obj.get("metadata", {}).get("ownerReferences") or []:
         if ref.get("controller"):

@@ -504,16 +504,7 @@ def scale_pod(namespace: str, name: str, node: str, owner: dict, kind: str, labe
             "name": name,
             "namespace": namespace,
             "labels": labels,
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": kind,
-                    "name": owner["metadata"]["name"],
-                    "uid": owner["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [component.controller_ref("apps/v1", kind, owner)],
         },
         "spec": {
             "nodeName": node,

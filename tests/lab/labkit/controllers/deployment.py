@@ -68,16 +68,7 @@ def new_replicaset(deployment: dict[str, Any], digest: str, revision: int) -> di
                     replicas_of(deployment) + surge_and_unavailable(deployment)[0]
                 ),
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [component.controller_ref("apps/v1", "Deployment", deployment)],
         },
         "spec": {
             "replicas": 0,

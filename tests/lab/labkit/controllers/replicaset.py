@@ -20,16 +20,7 @@ def pod_from_template(owner: dict[str, Any], kind: str, name: str, template: dic
             "namespace": owner["metadata"]["namespace"],
             "labels": dict(meta.get("labels") or {}),
             "annotations": dict(meta.get("annotations") or {}),
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": kind,
-                    "name": owner["metadata"]["name"],
-                    "uid": owner["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [component.controller_ref("apps/v1", kind, owner)],
         },
         "spec": copy.deepcopy(template.get("spec") or {}),
     }
