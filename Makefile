@@ -80,11 +80,11 @@ bench-drain: collection deps ## node_drain vs kubectl drain vs kubernetes.core.k
 	$(PY) bench/bench_drain.py
 
 SCALE_LAB := $(abspath .lab/bench-scale)
-bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_facts vs kubectl
+bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_info vs kubectl
 	tests/lab/labctl up --mode host --nodes 3 --state-dir $(SCALE_LAB)
 	tests/lab/labctl seed --profile base --state-dir $(SCALE_LAB)
 	tests/lab/labctl seed --profile scale --timeout 1500 --state-dir $(SCALE_LAB)
-	$(PY) bench/bench_lab.py --state-dir $(SCALE_LAB) && $(PY) bench/bench_cluster_facts.py --state-dir $(SCALE_LAB); \
+	$(PY) bench/bench_lab.py --state-dir $(SCALE_LAB) && $(PY) bench/bench_cluster_info.py --state-dir $(SCALE_LAB); \
 	  status=$$?; tests/lab/labctl down --state-dir $(SCALE_LAB); exit $$status
 
 clean: ## remove build output and lab state (not the venv)

@@ -6,7 +6,7 @@ Self-contained: starts its own single-member etcd (plain http on a free loopback
 against that same etcd, each repetition times (interleaved, page cache equally warm):
 
 - plain: ``etcdctl snapshot save F`` then ``etcdctl snapshot status F`` (no sha256 check);
-- module_utils: ``_etcd_snapshot.run()`` in this process: probe, save under a temporary name, sha256 trailer
+- module_utils: ``snapshot.run()`` in this process: probe, save under a temporary name, sha256 trailer
   check in Python overlapped with ``snapshot status``, rename, .sha256 file, retention (keep 2).
 
 Then once through ``ansible localhost -m cluster_ops.kubeadm.etcd_snapshot`` (Ansible's start-up included,
@@ -27,12 +27,17 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / ".build" / "collections"), str(REPO / "tests"), str(REPO / "tests" / "integration" / "etcd")]
+sys.path[:0] = [
+    str(REPO / ".build" / "collections"),
+    str(REPO / "tests"),
+    str(REPO / "tests" / "lab"),
+    str(REPO / "tests" / "integration" / "etcd"),
+]
 
 from ansible_run import run_module  # noqa: E402
 from etcdlab import ETCDCTL, Cluster  # noqa: E402
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils import _etcd_snapshot  # noqa: E402
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import snapshot  # noqa: E402
 
 GOAL = 1.15
 VALUE_BYTES = 96 * 1024
@@ -69,7 +74,7 @@ def plain(endpoint: str, target: Path) -> tuple[float, float]:
 
 def ours(endpoint: str, backup_dir: Path) -> tuple[float, dict]:
     started = time.perf_counter()
-    result = _etcd_snapshot.run({"endpoints": [endpoint], "backup_dir": str(backup_dir), "keep": 2, "timeout": 600})
+    result = snapshot.run({"endpoints": [endpoint], "backup_dir": str(backup_dir), "keep": 2, "timeout": 600})
     return time.perf_counter() - started, result
 
 

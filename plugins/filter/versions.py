@@ -9,7 +9,7 @@ from typing import Any, Callable
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import InvalidInput
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions import compare, parse
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.version import compare, parse
 
 
 def _filter(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,7 +18,7 @@ def run_module(
 ) -> None:
     """Run ``logic`` and exit with its result, or fail with one clear line (and the details) on a domain error."""
     if needs_kubernetes:
-        from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import (
+        from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import (
             HAS_KUBERNETES,
             KUBERNETES_IMPORT_ERROR,
         )

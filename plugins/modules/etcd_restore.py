@@ -180,7 +180,7 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd_restore import restore
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd.restore import restore
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
 
 ARGUMENT_SPEC = {

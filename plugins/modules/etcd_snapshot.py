@@ -207,7 +207,7 @@ save_duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd_snapshot import run
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd.snapshot import run
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
 
 ARGUMENT_SPEC = {

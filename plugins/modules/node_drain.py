@@ -245,9 +245,9 @@ refused:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._drain import DRAIN_ARGSPEC, run
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.drain import DRAIN_ARGSPEC, run
 
 
 def main() -> None:

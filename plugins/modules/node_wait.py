@@ -115,9 +115,9 @@ last_seen:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._node_wait import WAIT_ARGSPEC, run
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait import WAIT_ARGSPEC, run
 
 
 def main() -> None:

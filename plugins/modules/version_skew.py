@@ -211,9 +211,9 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC, api_client
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC, api_client
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._skew import check, enforce
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.skew import check, enforce
 
 VERSIONS_OPTIONS = {
     "kube_apiserver": {"type": "list", "elements": "str"},
@@ -228,7 +228,7 @@ VERSIONS_OPTIONS = {
 
 def cluster_versions(params: dict[str, Any]) -> dict[str, Any]:
     # Imported here: only a live read needs the cluster facts (and the kubernetes client).
-    from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._cluster_facts import skew_versions
+    from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._cluster.info import skew_versions
 
     return skew_versions(api_client(params))
 

@@ -8,7 +8,7 @@ import time
 from ansible_run import run_module
 from workload import TARGET, BudgetWatcher, is_ready, mine, wait_for
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._drain_filters import (
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters import (
     LOCAL_STORAGE_FATAL,
     ORPHAN_FATAL,
     UNMANAGED_FATAL,

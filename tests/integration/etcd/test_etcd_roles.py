@@ -14,18 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_run import REPO, ansible_env
-from etcdlab import ETCDCTL, Cluster, free_ports
+from etcdlab import ETCDCTL, Cluster
+from labkit.manifests import static_pod
+from labkit.net import free_ports
 
 HERE = Path(__file__).resolve().parent
-
-
-def pod(name: str, command: list[str]) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": "kube-system"},
-        "spec": {"containers": [{"name": name, "command": command}]},
-    }
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +46,12 @@ def nodes(tmp_path_factory, pki, items):
             "--directory",
             str(readyz),
         ]
-        (manifests / "etcd.yaml").write_text(yaml.safe_dump(pod("etcd", cluster.command(member))))
-        (manifests / "kube-apiserver.yaml").write_text(yaml.safe_dump(pod("kube-apiserver", apiserver)))
+        (manifests / "etcd.yaml").write_text(
+            yaml.safe_dump(static_pod("etcd", "registry.k8s.io/etcd:3.4.23-0", cluster.command(member)))
+        )
+        (manifests / "kube-apiserver.yaml").write_text(
+            yaml.safe_dump(static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.35.2", apiserver))
+        )
         hosts[f"node{index}"] = {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,

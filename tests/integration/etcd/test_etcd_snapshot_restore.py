@@ -10,8 +10,8 @@ import pytest
 from ansible_run import run_module
 from etcdlab import ETCDCTL
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils import _etcd_restore, _etcd_snapshot
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ClusterOpsError
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import restore, snapshot
 
 
 def snapshot_args(cluster, backup_dir, **extra):
@@ -37,10 +37,10 @@ def restore_all(cluster, snapshot, runner):
 
 
 def test_one_member_round_trip_through_module_utils(etcd1, items, tmp_path):
-    taken = _etcd_snapshot.run(snapshot_args(etcd1, tmp_path / "b", keep=3))
+    taken = snapshot.run(snapshot_args(etcd1, tmp_path / "b", keep=3))
     assert taken["total_keys"] >= len(items) and taken["size"] % 512 == 32
     etcd1.put_many({"/registry/test/after-snapshot": "gone-after-restore"})
-    results = restore_all(etcd1, taken["path"], lambda a: _etcd_restore.restore(dict(a, timeout=120)))
+    results = restore_all(etcd1, taken["path"], lambda a: restore.restore(dict(a, timeout=120)))
     assert results[0]["revision"] == taken["revision"] and results[0]["changed"]
     assert oct(os.stat(etcd1.members[0].data_dir).st_mode & 0o777) == "0o700"
     assert etcd1.get_prefix("/registry/test/") == items
@@ -63,7 +63,7 @@ def test_three_members_round_trip_through_ansible(etcd3, items, tmp_path):
 
     def through_ansible(restore_args):
         if restore_args["name"] != "m1":  # the other members straight through module_utils, to keep the suite fast
-            return _etcd_restore.restore(dict(restore_args, timeout=120))
+            return restore.restore(dict(restore_args, timeout=120))
         checked = run_module("etcd_restore", restore_args, check=True)
         assert checked["changed"] and "would restore" in checked["msg"], checked
         assert not os.path.exists(restore_args["data_dir"])
@@ -85,7 +85,7 @@ def test_three_members_round_trip_through_ansible(etcd3, items, tmp_path):
 
 @pytest.fixture(scope="module")
 def good_snapshot(etcd1, tmp_path_factory):
-    return _etcd_snapshot.run(snapshot_args(etcd1, tmp_path_factory.mktemp("good")))["path"]
+    return snapshot.run(snapshot_args(etcd1, tmp_path_factory.mktemp("good")))["path"]
 
 
 def damaged(good, tmp_path, how):
@@ -106,9 +106,9 @@ def damaged(good, tmp_path, how):
 def test_verify_and_restore_reject_bad_files(good_snapshot, tmp_path, how):
     bad = damaged(good_snapshot, tmp_path, how)
     with pytest.raises(ClusterOpsError) as verify_error:
-        _etcd_snapshot.run({"state": "verified", "path": bad, "timeout": 60})
+        snapshot.run({"state": "verified", "path": bad, "timeout": 60})
     with pytest.raises(ClusterOpsError) as restore_error:
-        _etcd_restore.restore({"path": bad, "data_dir": str(tmp_path / "data"), "timeout": 60})
+        restore.restore({"path": bad, "data_dir": str(tmp_path / "data"), "timeout": 60})
     for error in (verify_error, restore_error):
         assert bad in error.value.message and "\n" not in error.value.message
     assert not (tmp_path / "data").exists()
@@ -127,7 +127,7 @@ def test_etcdctl_status_alone_misses_what_the_sha256_catches(good_snapshot, tmp_
         )
         assert proc.returncode == 0, how
         with pytest.raises(ClusterOpsError, match="does not match its trailer"):
-            _etcd_snapshot.run({"state": "verified", "path": bad, "timeout": 60})
+            snapshot.run({"state": "verified", "path": bad, "timeout": 60})
 
 
 def test_db_copy_only_with_skip_hash_check(etcd1, items, tmp_path):
@@ -136,12 +136,12 @@ def test_db_copy_only_with_skip_hash_check(etcd1, items, tmp_path):
     shutil.copy(etcd1.members[0].data_dir / "member" / "snap" / "db", db)
     etcd1.start()
     with pytest.raises(ClusterOpsError, match=r"no sha256 trailer .* use skip_hash_check"):
-        _etcd_snapshot.run({"state": "verified", "path": str(db), "timeout": 60})
+        snapshot.run({"state": "verified", "path": str(db), "timeout": 60})
     with pytest.raises(ClusterOpsError, match="no sha256 trailer"):
-        _etcd_restore.restore({"path": str(db), "data_dir": str(tmp_path / "refused"), "timeout": 60})
+        restore.restore({"path": str(db), "data_dir": str(tmp_path / "refused"), "timeout": 60})
     verified = run_module("etcd_snapshot", {"state": "verified", "path": str(db), "skip_hash_check": True})
     assert not verified.get("failed") and verified["total_keys"] >= len(items), verified
-    results = restore_all(etcd1, str(db), lambda a: _etcd_restore.restore(dict(a, skip_hash_check=True, timeout=60)))
+    results = restore_all(etcd1, str(db), lambda a: restore.restore(dict(a, skip_hash_check=True, timeout=60)))
     assert results[0]["changed"]
     assert etcd1.get_prefix("/registry/test/") == items
 
@@ -151,7 +151,7 @@ def test_retention_keeps_exactly_n_and_modes(etcd1, tmp_path):
     backups.mkdir(mode=0o755)
     foreign = backups / "etcd-snapshot-manual.db"
     foreign.write_bytes(b"not ours")
-    paths = [_etcd_snapshot.run(snapshot_args(etcd1, backups, keep=3))["path"] for _ in range(5)]
+    paths = [snapshot.run(snapshot_args(etcd1, backups, keep=3))["path"] for _ in range(5)]
     ours = sorted(p.name for p in backups.glob("etcd-snapshot-*Z*.db"))
     assert ours == sorted(os.path.basename(p) for p in paths[-3:])
     assert foreign.exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ansible_run import run_module
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils import _etcd_snapshot
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import snapshot as etcd_snapshot
 
 NAMESPACE = "etcd-restore-proof"
 
@@ -42,7 +42,7 @@ def test_lab_restore_brings_a_deleted_namespace_back(lab, kubectl, tmp_path):
     info, kubeconfig = lab.info, lab.kubeconfig
     created = kubectl_json(kubectl, kubeconfig, "create", "namespace", NAMESPACE)
     assert created.returncode == 0, created.stderr
-    snapshot = _etcd_snapshot.run(
+    snapshot = etcd_snapshot.run(
         {
             "endpoints": info["etcd_endpoints"],
             "cacert": info["etcd_cacert"],

@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,15 +20,10 @@ from pathlib import Path
 import pytest
 from labkit import pki
 from labkit.etcd import EtcdClient, etcd_argv
+from labkit.net import free_port
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "lab"
 TOKEN = "lab-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(what: str, check, proc: subprocess.Popen, log: Path, timeout: float = 15.0) -> None:

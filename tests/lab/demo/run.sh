@@ -42,7 +42,7 @@ all:
         kube_node: {hosts: {$(seq -s ', ' -f 'worker-%g: {}' 1 3)}}
 INV
 
-echo "apps/standalone declares no controller: a drain refuses it (cluster_facts lists it), so its owner removes it first."
+echo "apps/standalone declares no controller: a drain refuses it (cluster_info lists it), so its owner removes it first."
 "$bin/kubectl" --kubeconfig "$state/admin.conf" -n apps delete pod standalone --wait=true
 
 ANSIBLE_COLLECTIONS_PATH=$repo/.build/collections "$bin/ansible-playbook" -i "$state/inventory.yml" tests/lab/demo/demo.yml

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import socket
 import sys
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 from labkit import component, pki
 from labkit.etcd import etcd_argv
 from labkit.kubeclient import ApiError, KubeClient, path
+from labkit.net import free_port, port_free
 from labkit.supervisor import Supervisor
 
 LAB_ROOT = Path(__file__).resolve().parents[1]  # tests/lab: the import root of labkit
@@ -22,24 +21,6 @@ BASE_COMPONENTS = ["etcd", "apiserver", "controllers", "scheduler"]
 
 class LabError(Exception):
     pass
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def free_port() -> int:
-    """A free loopback port below the kernel's ephemeral range (32768+), so no outgoing connection takes it
-    between now and the component's bind."""
-    while True:
-        port = random.randint(20000, 32000)
-        if port_free(port):
-            return port
 
 
 def node_names(count: int) -> list[str]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._connection import CONNECTION_ARGSPEC
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._drain import DRAIN_ARGSPEC, DrainOptions
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._node_wait import WAIT_ARGSPEC
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.drain import DRAIN_ARGSPEC, DrainOptions
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait import WAIT_ARGSPEC
 from ansible_collections.cluster_ops.kubeadm.plugins.modules import node_drain, node_wait
 
 

@@ -8,7 +8,7 @@ import types
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils import _connection
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s import connection
 from ansible_collections.cluster_ops.kubeadm.plugins.modules import version_skew
 
 try:
@@ -23,7 +23,7 @@ except ImportError:  # ansible-core < 2.19
             yield
 
 
-FACTS_MODULE = "ansible_collections.cluster_ops.kubeadm.plugins.module_utils._cluster_facts"
+FACTS_MODULE = "ansible_collections.cluster_ops.kubeadm.plugins.module_utils._cluster.info"
 
 
 def run(capsys, args):
@@ -111,7 +111,7 @@ def test_without_versions_reads_the_cluster(capsys, monkeypatch):
         return {**control_plane("v1.34.4"), "kubelet": {"cp-1": "v1.34.4", "w1": "v1.31.0"}, "kube_proxy": {}}
 
     monkeypatch.setitem(__import__("sys").modules, FACTS_MODULE, types.SimpleNamespace(skew_versions=skew_versions))
-    monkeypatch.setattr(_connection, "HAS_KUBERNETES", True)
+    monkeypatch.setattr(connection, "HAS_KUBERNETES", True)
     monkeypatch.setattr(version_skew, "api_client", lambda params: ("client for", params["kubeconfig"]))
     result = run(capsys, {"kubeconfig": "/tmp/admin.conf", "target_version": "v1.35.1"})
     assert clients == [("client for", "/tmp/admin.conf")]
@@ -122,10 +122,10 @@ def test_without_versions_reads_the_cluster(capsys, monkeypatch):
     )
 
 
-def test_reads_recorded_cluster_json_through_cluster_facts(capsys, monkeypatch):
+def test_reads_recorded_cluster_json_through_cluster_info(capsys, monkeypatch):
     fake = pytest.importorskip(
-        "ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.cluster_facts_fake",
-        reason="cluster_facts' recorded API fixtures are not there",
+        "ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.cluster.cluster_info_fake",
+        reason="cluster_info' recorded API fixtures are not there",
     )
     server = fake.FakeApiServer("midupgrade")
     monkeypatch.setattr(version_skew, "api_client", lambda params: server.client())
