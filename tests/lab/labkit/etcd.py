@@ -109,6 +109,8 @@ class EtcdClient:
         last = None
         for i in range(len(self.endpoints)):
             url = self.endpoints[(self._current + i) % len(self.endpoints)]
+            if url.hostname is None:  # not https://host:port (the lab always writes one)
+                raise ValueError(f"etcd endpoint {url.geturl()!r} has no host")
             conn = http.client.HTTPSConnection(
                 url.hostname, url.port, context=self.ctx, timeout=timeout or self.timeout
             )

@@ -83,6 +83,8 @@ class KubeClient:
         ssl_context: ssl.SSLContext | None = None,
     ):
         url = urllib.parse.urlsplit(server)
+        if url.hostname is None:  # not https://host[:port] (kubeconfigs the lab writes always name one)
+            raise ValueError(f"server {server!r} has no host")
         self.host, self.port = url.hostname, url.port or 443
         self.timeout = timeout
         self.token = token
@@ -309,10 +311,10 @@ class Informer:
         items, version = self.client.list_all(self.url, **self.params)
         fresh = {self.key(obj): self.transform(obj) for obj in items}
         with self.lock:
-            for key, old in list(self.store.items()):
+            for key, gone in list(self.store.items()):
                 if key not in fresh:
                     del self.store[key]
-                    self.handler("DELETED", old, old)
+                    self.handler("DELETED", gone, gone)
             for key, obj in fresh.items():
                 old = self.store.get(key)
                 self.store[key] = obj
@@ -333,7 +335,7 @@ class Informer:
                 for event in self.client.watch(self.url, version, **self.params):
                     if self.connected_since is None:  # a watch resumed after an error: in view again
                         self.connected_since = time.monotonic()
-                    kind, obj = event.get("type"), event.get("object") or {}
+                    kind, obj = event.get("type", ""), event.get("object") or {}
                     if kind == "ERROR":
                         version = None if obj.get("code") == 410 else version
                         break

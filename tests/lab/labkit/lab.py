@@ -120,7 +120,7 @@ class Lab:
         if self.info_file.exists():  # a lab brought up here before keeps its data and, when free, its ports
             old = self.info.get("ports", {})
             ports.update({k: v for k, v in old.items() if k in ports and port_free(v)})
-        info = {
+        info: dict[str, Any] = {
             "mode": "host",
             "state_dir": str(self.state_dir),
             "version": version.lstrip("v"),

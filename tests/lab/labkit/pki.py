@@ -91,7 +91,7 @@ def _leaf(base: Path, ca, cn: str, usages, org: str | None = None, sans: list[st
         )
     )
     if sans:
-        names = []
+        names: list[x509.GeneralName] = []
         for san in dict.fromkeys(sans):
             try:
                 names.append(x509.IPAddress(ipaddress.ip_address(san)))

@@ -90,7 +90,8 @@ def choose_node(
     pod: dict[str, Any], nodes: list[dict[str, Any]], counts: dict[str, int]
 ) -> tuple[str | None, str | None]:
     """(node name, None) for the feasible node with fewest pods, or (None, FailedScheduling message)."""
-    feasible, reasons = [], {}
+    feasible: list[str] = []
+    reasons: dict[str, int] = {}
     for node in nodes:
         reason = unfit_reason(pod, node)
         if reason is None:
@@ -167,7 +168,7 @@ class Scheduler:
                     self.assigned[pod["metadata"]["uid"]] = node
             if node:
                 self.bind(pod, node)
-            elif self.messages.get(key) != message:
+            elif message is not None and self.messages.get(key) != message:  # None only with a node
                 self.messages[key] = message
                 self.mark_unschedulable(pod, message)
 

@@ -80,7 +80,7 @@ class Controllers:
     # --- namespaces ------------------------------------------------------------------------------------------
 
     def _contents(self, namespace: str) -> list[tuple[Resource, str]]:
-        out = []
+        out: list[tuple[Resource, str]] = []
         for res in NS_ORDER:
             entries, _, _, _ = self.store.list(res, namespace, None)
             out.extend((res, e.name) for e in entries)
@@ -122,7 +122,7 @@ class Controllers:
                     yield res, e
 
     def _owner_alive(self, ref: dict, namespace: str | None) -> bool:
-        res = BY_KIND.get(ref.get("kind"))
+        res = BY_KIND.get(ref.get("kind", ""))
         if res is None:
             return True  # an owner kind the lab does not serve: leave the dependent alone
         entry = self.store.get(res, self.store.cache_key(res, namespace, ref.get("name", "")))

@@ -67,7 +67,7 @@ def aggregated(core: bool) -> dict:
             for r in RESOURCES:
                 if r.group != group or r.version != v:
                     continue
-                item = {
+                item: dict[str, object] = {
                     "resource": r.plural,
                     "responseKind": {"group": group, "version": v, "kind": r.kind},
                     "scope": "Namespaced" if r.namespaced else "Cluster",

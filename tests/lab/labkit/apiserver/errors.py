@@ -52,7 +52,7 @@ def status_body(code: int, message: str = "", reason: str = "", details: dict | 
     return body
 
 
-def _details(res: Resource, name: str, causes: list | None = None) -> dict:
+def _details(res: Resource, name: str | None, causes: list | None = None) -> dict:
     details: dict = {"name": name}
     if res.group:
         details["group"] = res.group
@@ -62,7 +62,7 @@ def _details(res: Resource, name: str, causes: list | None = None) -> dict:
     return details
 
 
-def not_found(res: Resource, name: str) -> ApiError:
+def not_found(res: Resource, name: str | None) -> ApiError:
     return ApiError(404, f'{res.group_resource} "{name}" not found', "NotFound", _details(res, name))
 
 

@@ -45,7 +45,7 @@ class Eviction:
         self.registry = registry
         self.store = registry.store
 
-    def evict(self, namespace: str, name: str, body) -> tuple[int, dict]:
+    def evict(self, namespace: str | None, name: str, body) -> tuple[int, dict]:
         """Return (HTTP code, Status body) or raise ApiError."""
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request is not a JSON object")
@@ -114,7 +114,7 @@ class Eviction:
                 found.append(e.obj)
         return found
 
-    def _check_and_decrement(self, namespace: str, pod_name: str, pdb_name: str, dry_run: bool) -> None:
+    def _check_and_decrement(self, namespace: str | None, pod_name: str, pdb_name: str, dry_run: bool) -> None:
         for _ in range(RETRIES):
             entry = self.registry.get(PDBS, namespace, pdb_name)
             pdb = entry.obj  # a fresh parse
@@ -145,7 +145,7 @@ class Eviction:
         raise ApiError(504, f'couldn\'t update PodDisruptionBudget "{pdb_name}" due to conflicts', "Timeout",
                        {"retryAfterSeconds": 10})  # fmt: skip
 
-    def _delete(self, namespace: str, name: str, options: dict, dry_run: bool) -> None:
+    def _delete(self, namespace: str | None, name: str, options: dict, dry_run: bool) -> None:
         if dry_run:
             self.registry.get(PODS, namespace, name)
             return

@@ -47,7 +47,7 @@ def documents(api_version: str) -> tuple[dict, dict[str, bytes]]:
     for group, versions in group_versions().items():
         for version in versions:
             docs[_gv_path(group, version)] = json.dumps(_doc(group, version, api_version)).encode()
-    root = {"paths": {}}
+    root: dict[str, dict] = {"paths": {}}
     for path, body in docs.items():
         digest = hashlib.sha512(body).hexdigest()[:64].upper()
         root["paths"][path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}

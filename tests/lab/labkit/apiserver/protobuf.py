@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+from typing import Any
 
 MAGIC = b"k8s\x00"
 
@@ -104,7 +105,7 @@ POD_SPEC = {
     25: ("priority", "int?"),
 }
 POD_TEMPLATE = {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)}
-KINDS = {
+KINDS: dict[str, dict[int, tuple[str, Any]]] = {
     "Eviction": {1: ("metadata", OBJECT_META), 2: ("deleteOptions", DELETE_OPTIONS)},
     "DeleteOptions": DELETE_OPTIONS,
     "Namespace": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("finalizers", ("repeated", "string"))})},
@@ -179,6 +180,7 @@ def fields(data: bytes):
     while i < len(data):
         tag, i = _varint(data, i)
         num, wire = tag >> 3, tag & 7
+        value: int | bytes
         if wire == 0:
             value, i = _varint(data, i)
         elif wire == 2:

@@ -71,9 +71,10 @@ class Registry:
         ns = self.store.get(NAMESPACES, namespace)
         return ns is not None and ns.fields[PHASE] == "Terminating"
 
-    def check_namespace_for_create(self, res: Resource, namespace: str, name: str) -> None:
+    def check_namespace_for_create(self, res: Resource, namespace: str | None, name: str) -> None:
         """The NamespaceLifecycle admission plugin: no new content in a missing or terminating namespace."""
-        ns = self.store.get(NAMESPACES, namespace)
+        # None (a namespaced POST on the all-namespaces path): no such namespace either.
+        ns = self.store.get(NAMESPACES, namespace) if namespace is not None else None
         if ns is None:
             raise errors.not_found(NAMESPACES, namespace)
         if ns.fields[PHASE] == "Terminating":
@@ -260,9 +261,7 @@ class Registry:
             grace = 0
         return max(int(grace), 0) if int(grace) >= 0 else 1
 
-    def delete(
-        self, res: Resource, namespace: str | None, name: str, options: dict, mutate=None
-    ) -> tuple[Entry | None, dict]:
+    def delete(self, res: Resource, namespace: str | None, name: str, options: dict, mutate=None) -> tuple[Entry, dict]:
         """Delete gracefully. Returns (entry still present or last state, Status details when removed).
 
         mutate(obj), when given, changes the object in the same write that starts a graceful deletion.

@@ -16,7 +16,9 @@ _NUM_RE = re.compile(r"^\s*([A-Za-z0-9./_-]+)\s*(>|<)\s*(-?\d+)\s*$")
 
 def _split_terms(selector: str) -> list[str]:
     """Split on commas that are not inside parentheses."""
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    depth = 0
+    current: list[str] = []
     for ch in selector:
         if ch == "(":
             depth += 1
@@ -31,6 +33,35 @@ def _split_terms(selector: str) -> list[str]:
     return [t for t in terms if t.strip()]
 
 
+# Predicates on a labels dict, one per requirement kind (a function each binds its key and values).
+def _label_eq(k, v) -> Callable[[dict], bool]:
+    return lambda labels: labels.get(k) == v
+
+
+def _label_ne(k, v) -> Callable[[dict], bool]:
+    return lambda labels: labels.get(k) != v
+
+
+def _label_num(k, o, n) -> Callable[[dict], bool]:
+    return lambda labels: _num_cmp(labels.get(k), o, n)
+
+
+def _label_in(k, vs) -> Callable[[dict], bool]:
+    return lambda labels: labels.get(k) in vs
+
+
+def _label_not_in(k, vs) -> Callable[[dict], bool]:
+    return lambda labels: labels.get(k) not in vs
+
+
+def _label_exists(k) -> Callable[[dict], bool]:
+    return lambda labels: k in labels
+
+
+def _label_absent(k) -> Callable[[dict], bool]:
+    return lambda labels: k not in labels
+
+
 def label_requirements(selector: str) -> list[Callable[[dict], bool]]:
     reqs: list[Callable[[dict], bool]] = []
     for term in _split_terms(selector):
@@ -38,14 +69,14 @@ def label_requirements(selector: str) -> list[Callable[[dict], bool]]:
         if m:
             key, op, value = m.groups()
             if op == "!=":
-                reqs.append(lambda labels, k=key, v=value: labels.get(k) != v)
+                reqs.append(_label_ne(key, value))
             else:
-                reqs.append(lambda labels, k=key, v=value: labels.get(k) == v)
+                reqs.append(_label_eq(key, value))
             continue
         m = _NUM_RE.match(term)
         if m:
             key, op, num = m.group(1), m.group(2), int(m.group(3))
-            reqs.append(lambda labels, k=key, o=op, n=num: _num_cmp(labels.get(k), o, n))
+            reqs.append(_label_num(key, op, num))
             continue
         m = _SET_RE.match(term)
         if m:
@@ -55,13 +86,13 @@ def label_requirements(selector: str) -> list[Callable[[dict], bool]]:
                     raise bad_request(f"unable to parse requirement: {term.strip()}")
                 vals = {v.strip() for v in values.split(",") if v.strip()}
                 if op == "in":
-                    reqs.append(lambda labels, k=key, vs=vals: labels.get(k) in vs)
+                    reqs.append(_label_in(key, vals))
                 else:
-                    reqs.append(lambda labels, k=key, vs=vals: labels.get(k) not in vs)
+                    reqs.append(_label_not_in(key, vals))
             elif neg:
-                reqs.append(lambda labels, k=key: k not in labels)
+                reqs.append(_label_absent(key))
             else:
-                reqs.append(lambda labels, k=key: k in labels)
+                reqs.append(_label_exists(key))
             continue
         raise bad_request(f"unable to parse requirement: found '{term.strip()}', expected: valid label selector")
     return reqs
@@ -93,25 +124,28 @@ def selector_from_label_selector(sel: dict | None) -> Callable[[dict], bool] | N
         return None
     reqs: list[Callable[[dict], bool]] = []
     for k, v in (sel.get("matchLabels") or {}).items():
-        reqs.append(lambda labels, k=k, v=v: labels.get(k) == v)
+        reqs.append(_label_eq(k, v))
     for expr in sel.get("matchExpressions") or []:
         k, op, vals = expr.get("key"), expr.get("operator"), set(expr.get("values") or [])
         if op == "In":
-            reqs.append(lambda labels, k=k, vs=vals: labels.get(k) in vs)
+            reqs.append(_label_in(k, vals))
         elif op == "NotIn":
-            reqs.append(lambda labels, k=k, vs=vals: labels.get(k) not in vs)
+            reqs.append(_label_not_in(k, vals))
         elif op == "Exists":
-            reqs.append(lambda labels, k=k: k in labels)
+            reqs.append(_label_exists(k))
         elif op == "DoesNotExist":
-            reqs.append(lambda labels, k=k: k not in labels)
+            reqs.append(_label_absent(k))
     if not reqs:
         return None
     return lambda labels: all(r(labels) for r in reqs)
 
 
 # Field paths each resource supports in field selectors, as kube-apiserver registers them.
-_COMMON = {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace")}
-FIELDS = {
+_COMMON: dict[str, tuple[str, ...]] = {
+    "metadata.name": ("metadata", "name"),
+    "metadata.namespace": ("metadata", "namespace"),
+}
+FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "pods": {
         "spec.nodeName": ("spec", "nodeName"),
         "spec.restartPolicy": ("spec", "restartPolicy"),
@@ -142,7 +176,7 @@ FIELDS = {
 
 
 def field_value(obj: dict, path: tuple) -> str:
-    cur = obj
+    cur: Any = obj
     for part in path:
         if not isinstance(cur, dict):
             return ""

@@ -100,6 +100,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "kube-apiserver-lab"
     timeout = 300  # idle keep-alive connections are closed after this
     app: App
+    server: Server
 
     def setup(self) -> None:
         self.request.settimeout(30)
@@ -123,8 +124,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
         if self.command != "HEAD" and len(body) < 65536:  # headers and body in one TLS record
-            self._headers_buffer.append(b"\r\n")
-            self._headers_buffer.append(body)
+            # _headers_buffer: http.server's private buffer that send_header() fills (not in typeshed)
+            self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
+            self._headers_buffer.append(body)  # type: ignore[attr-defined]
             self.flush_headers()
             return
         self.end_headers()
@@ -487,7 +489,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- subresources and collections ------------------------------------------------------------------------
 
-    def bind(self, ns: str, name: str, body: dict) -> int:
+    def bind(self, ns: str | None, name: str, body: dict) -> int:
         target = (body.get("target") or {}).get("name")
         if not target:
             raise errors.invalid(PODS, name, [{"reason": "FieldValueRequired", "message": "Required value",
@@ -519,7 +521,7 @@ class Handler(BaseHTTPRequestHandler):
             return 201
         raise errors.conflict(PODS, name, errors.MODIFIED)
 
-    def update_scale(self, res: Resource, ns: str, name: str, scale: dict) -> int:
+    def update_scale(self, res: Resource, ns: str | None, name: str, scale: dict) -> int:
         replicas = (scale.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             raise errors.invalid(res, name, [errors.field_invalid("spec.replicas", replicas,

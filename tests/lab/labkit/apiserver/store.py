@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import builtins
 import contextlib
 import copy
 import heapq
@@ -204,8 +205,8 @@ class Store:
             cluster = resp["header"].get("cluster_id")
             kvs = resp.get("kvs") or []
             for kv in kvs:
-                key = unb64(kv["key"])
-                found = self._split(key)
+                etcd_key = unb64(kv["key"])
+                found = self._split(etcd_key)
                 if found:
                     cache, ckey = found
                     value, rev = unb64(kv.get("value")), int(kv["mod_revision"])
@@ -429,7 +430,8 @@ class Store:
         page = rest[:limit]
         return page, rv, self._token(rv, page[-1].key, snap or "", created), len(rest) - limit
 
-    def watch(self, res: Resource, namespace: str | None, since: int | None) -> tuple[Watcher, list[Event]]:
+    # (builtins.list in the annotations below: past `def list`, `list` names the method in this class body)
+    def watch(self, res: Resource, namespace: str | None, since: int | None) -> tuple[Watcher, builtins.list[Event]]:
         """Register a watcher; return it with the events to replay (all objects as ADDED when since is None)."""
         cache = self.caches[res.plural]
         w = Watcher(namespace)
@@ -471,7 +473,7 @@ class Store:
         self.wait_for(rev)
         return rev
 
-    def txn_put(self, writes: list[tuple[Resource, str, dict, int]]) -> int | None:
+    def txn_put(self, writes: builtins.list[tuple[Resource, str, dict, int]]) -> int | None:
         """Write several objects in one etcd transaction, each guarded by its mod_revision; None on conflict."""
         compare, success = [], []
         for res, key, obj, expected in writes:

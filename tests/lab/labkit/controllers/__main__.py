@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 from labkit import component
 from labkit.controllers import daemonset, deployment, disruption, nodelifecycle, replicaset, statefulset
 from labkit.controllers.manager import Manager
 
-CONTROLLERS = {
+CONTROLLERS: dict[str, ModuleType] = {
     "replicaset": replicaset,
     "deployment": deployment,
     "daemonset": daemonset,
@@ -17,6 +19,11 @@ CONTROLLERS = {
     "disruption": disruption,
     "nodelifecycle": nodelifecycle,
 }
+
+
+def _watcher(mgr: Manager, module: ModuleType) -> Callable[[str, str, dict, dict | None], None]:
+    """The manager's event callback for one controller module: its on_event(mgr, ...)."""
+    return lambda resource, kind, obj, old: module.on_event(mgr, resource, kind, obj, old)
 
 
 def main() -> None:
@@ -27,7 +34,7 @@ def main() -> None:
     mgr = Manager(component.client_for(args.state_dir, "controller-manager"), component.lab_info(args.state_dir))
     for name, module in CONTROLLERS.items():
         mgr.syncs[name] = module.sync
-        mgr.watchers.append(lambda resource, kind, obj, old, m=module: m.on_event(mgr, resource, kind, obj, old))
+        mgr.watchers.append(_watcher(mgr, module))
     period = max(nodelifecycle.MONITOR_PERIOD * mgr.factor, 0.25)
     mgr.run(periodic=[(period, nodelifecycle.monitor)])
 

@@ -128,6 +128,8 @@ def on_event(mgr: Manager, resource: str, kind: str, obj: dict[str, Any], old: d
                 mgr.enqueue("daemonset", f"{ds['metadata']['namespace']}/{ds['metadata']['name']}", after=0.05)
     elif resource == "pods":
         for pod in (obj, old):
-            ref = component.controller_of(pod) if pod else None
+            if not pod:
+                continue
+            ref = component.controller_of(pod)
             if ref and ref.get("kind") == "DaemonSet":
                 mgr.enqueue("daemonset", f"{pod['metadata']['namespace']}/{ref['name']}")

@@ -145,7 +145,7 @@ def sync(mgr: Manager, key: str) -> None:
     now = component.now()
 
     def cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, Any]:
-        previous = next((c for c in old_status.get("conditions") or [] if c["type"] == kind), {})
+        previous: dict[str, Any] = next((c for c in old_status.get("conditions") or [] if c["type"] == kind), {})
         since = previous.get("lastTransitionTime") if previous.get("status") == ("True" if ok else "False") else now
         return {
             "type": kind,

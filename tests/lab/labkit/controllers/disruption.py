@@ -98,7 +98,9 @@ def pdb_status(
 ) -> tuple[dict[str, Any], float | None]:
     old = pdb.get("status") or {}
     generation = pdb["metadata"].get("generation", 1)
-    previous = next((c for c in old.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), {})
+    previous: dict[str, Any] = next(
+        (c for c in old.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), {}
+    )
 
     def cond(ok: bool, reason: str, message: str = "") -> dict[str, Any]:
         status = "True" if ok else "False"
@@ -154,7 +156,7 @@ def sync(mgr: Manager, key: str) -> None:
         ]
 
     def lookup(ref: dict[str, Any], ns: str) -> tuple[str, int] | None:
-        kind = ref.get("kind")
+        kind = ref.get("kind", "")
         resource = {"ReplicaSet": "replicasets", "StatefulSet": "statefulsets", "Deployment": "deployments"}.get(kind)
         owner = mgr.get(resource, ns, ref["name"]) if resource else None
         if owner is None or owner["metadata"]["uid"] != ref.get("uid"):

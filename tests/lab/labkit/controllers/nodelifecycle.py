@@ -76,10 +76,10 @@ def sync(mgr: Manager, key: str) -> None:
     seen = mgr.node_health.get(name)
     if seen is None or seen[0] != heartbeat:
         seen = mgr.node_health[name] = (heartbeat, time.monotonic())
-    views = [mgr.informers[r].connected_since for r in ("leases", "nodes")]
-    if None in views:
+    leases_since, nodes_since = (mgr.informers[r].connected_since for r in ("leases", "nodes"))
+    if leases_since is None or nodes_since is None:
         return  # cut off from the API server: no verdict on anybody
-    silent = time.monotonic() - max(seen[1], *views)
+    silent = time.monotonic() - max(seen[1], leases_since, nodes_since)
     if ready and ready.get("status") != "Unknown" and silent > grace:
         mgr.log.info("node %s: no heartbeat seen for %.1fs, marking it Unknown", name, silent)
         status = {**node["status"], "conditions": unknown_conditions(node, component.now())}

@@ -81,6 +81,8 @@ def on_event(mgr: Manager, resource: str, kind: str, obj: dict[str, Any], old: d
         mgr.enqueue("replicaset", f"{obj['metadata']['namespace']}/{obj['metadata']['name']}")
     elif resource == "pods":
         for pod in (obj, old):
-            ref = component.controller_of(pod) if pod else None
+            if not pod:
+                continue
+            ref = component.controller_of(pod)
             if ref and ref.get("kind") == "ReplicaSet":
                 mgr.enqueue("replicaset", f"{pod['metadata']['namespace']}/{ref['name']}")

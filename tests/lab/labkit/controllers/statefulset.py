@@ -49,9 +49,9 @@ def sync(mgr: Manager, key: str) -> None:
     ordered = sts["spec"].get("podManagementPolicy", "OrderedReady") != "Parallel"
     replicas = replicas_of(sts)
     pods = owned_by_ordinal(mgr, sts)
-    for pod in pods.values():
-        if pod["status"].get("phase") in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp"):
-            mgr.delete_pod(pod)  # a failed stateful pod is deleted and recreated under its name
+    for owned in pods.values():
+        if owned["status"].get("phase") in ("Succeeded", "Failed") and not owned["metadata"].get("deletionTimestamp"):
+            mgr.delete_pod(owned)  # a failed stateful pod is deleted and recreated under its name
     for index in range(replicas):
         pod = pods.get(index)
         if pod is None:
@@ -108,6 +108,8 @@ def on_event(mgr: Manager, resource: str, kind: str, obj: dict[str, Any], old: d
         mgr.enqueue("statefulset", f"{obj['metadata']['namespace']}/{obj['metadata']['name']}")
     elif resource == "pods":
         for pod in (obj, old):
-            ref = component.controller_of(pod) if pod else None
+            if not pod:
+                continue
+            ref = component.controller_of(pod)
             if ref and ref.get("kind") == "StatefulSet":
                 mgr.enqueue("statefulset", f"{pod['metadata']['namespace']}/{ref['name']}")
