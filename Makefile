@@ -15,7 +15,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection demo lint ruff ansible-lint sanity units integration test bench bench-etcd bench-drain bench-scale clean
+.PHONY: help deps venv collection demo lint ruff mypy ansible-lint sanity units integration test bench bench-etcd bench-drain bench-scale clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,10 +44,15 @@ ruff: venv ## ruff lint and format checks on all Python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+mypy: collection ## type checks: plugins (with the unit tests' fakes) and the lab
+	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache \
+	  -p ansible_collections.cluster_ops.kubeadm.plugins -p ansible_collections.cluster_ops.kubeadm.tests.unit
+	cd tests/lab && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache labkit
+
 ansible-lint: collection ## ansible-lint, production profile
 	$(BIN)/ansible-lint --profile production
 
-lint: ruff ansible-lint ## every linter
+lint: ruff mypy ansible-lint ## every linter
 
 sanity: venv ## build the collection, install the artifact, run ansible-test sanity and units on it
 	rm -rf $(BUILD)/dist $(SANITY_ROOT) && mkdir -p $(BUILD)/dist

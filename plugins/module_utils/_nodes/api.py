@@ -1,10 +1,11 @@
 # Copyright: cluster_ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The few API calls a drain makes, as plain JSON, over the official client.
+"""The few API calls a drain or a node wait makes, as plain JSON: the ``NodeApi`` protocol and its
+implementation over the official client.
 
-Reads retry transient errors (``_api.call_json``); evictions and deletions raise the client's
+Reads retry transient errors (``_k8s.api.call_json``); evictions and deletions raise the client's
 ApiException untouched, because the eviction engine decides per status what a failure means.
-Unit tests replace this class with an in-memory fake of the same shape.
+Unit tests use an in-memory fake that mypy checks against the protocol.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api import REQUEST_TIMEOUT, call_json, list_all
@@ -59,12 +60,42 @@ class Stream:
             pass  # already closed or broken: nothing left to release
 
 
-class DrainApi:
-    """Nodes, pods, DaemonSets, PodDisruptionBudgets and evictions through one ApiClient."""
+class EventStream(Protocol):
+    """The events of one watch; ``close()`` from another thread ends the iteration."""
 
-    @classmethod
-    def connect(cls, configuration: Any) -> DrainApi:
-        return cls(k8s_client.ApiClient(configuration))
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class NodeApi(Protocol):
+    """What the drain, the eviction engine and the node wait ask of the API."""
+
+    deadline: Optional[float]
+
+    def get_node(self, name: str) -> dict[str, Any]: ...
+
+    def set_unschedulable(self, name: str, value: bool) -> dict[str, Any]: ...
+
+    def list_pods(self, node: str, selector: Optional[str]) -> tuple[list[dict[str, Any]], str]: ...
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]: ...
+
+    def daemonset_exists(self, namespace: str, name: str) -> bool: ...
+
+    def evict(self, namespace: str, name: str, grace_period: Optional[int]) -> None: ...
+
+    def delete_pod(self, namespace: str, name: str, grace_period: Optional[int], uid: str) -> None: ...
+
+    def list_pdbs(self, namespace: str) -> tuple[list[dict[str, Any]], str]: ...
+
+    def watch_pdbs(self, namespace: str, resource_version: str) -> EventStream: ...
+
+    def watch_pods(self, node: str, resource_version: str) -> EventStream: ...
+
+
+class ClientNodeApi:
+    """``NodeApi`` over one ``kubernetes.client.ApiClient``."""
 
     def __init__(self, api_client: Any) -> None:
         self.deadline: Optional[float] = None  # transient errors of reads are retried until then (monotonic)

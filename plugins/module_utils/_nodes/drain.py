@@ -20,8 +20,8 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
     InvalidInput,
     OperationTimeout,
 )
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import build_configuration
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import DrainApi
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client, build_configuration
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import ClientNodeApi, NodeApi
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.evictor import Evictor, Outcome
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters import (
     FilterOptions,
@@ -30,45 +30,32 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters
     pod_key,
     validate_selector,
 )
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, option, values
 
 STATES = ("drain", "cordon", "uncordon")
-
-DRAIN_ARGSPEC: dict[str, dict[str, Any]] = {
-    "node": {"type": "str", "required": True, "aliases": ["name"]},
-    "state": {"type": "str", "default": "drain", "choices": list(STATES)},
-    "ignore_daemonsets": {"type": "bool", "default": False},
-    "delete_emptydir_data": {"type": "bool", "default": False},
-    "force": {"type": "bool", "default": False},
-    "grace_period": {"type": "int", "default": -1},
-    "timeout": {"type": "int", "default": 300},
-    "pod_selector": {"type": "str"},
-    "disable_eviction": {"type": "bool", "default": False},
-    "skip_wait_for_delete_timeout": {"type": "int", "default": 0},
-    "concurrency": {"type": "int", "default": 50},
-    "uncordon_on_failure": {"type": "bool", "default": False},
-}
 
 
 @dataclass
 class DrainOptions:
-    node: str
-    state: str = "drain"
-    ignore_daemonsets: bool = False
-    delete_emptydir_data: bool = False
-    force: bool = False
-    grace_period: int = -1
-    timeout: int = 300
-    pod_selector: Optional[str] = None
-    disable_eviction: bool = False
-    skip_wait_for_delete_timeout: int = 0
-    concurrency: int = 50
-    uncordon_on_failure: bool = False
+    """node_drain's options: the module's argument spec is derived from these fields."""
+
+    node: str = option(type="str", required=True, aliases=["name"])
+    state: str = option("drain", type="str", choices=list(STATES))
+    ignore_daemonsets: bool = option(False, type="bool")
+    delete_emptydir_data: bool = option(False, type="bool")
+    force: bool = option(False, type="bool")
+    grace_period: int = option(-1, type="int")
+    timeout: int = option(300, type="int")
+    pod_selector: Optional[str] = option(None, type="str")
+    disable_eviction: bool = option(False, type="bool")
+    skip_wait_for_delete_timeout: int = option(0, type="int")
+    concurrency: int = option(50, type="int")
+    uncordon_on_failure: bool = option(False, type="bool")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DrainOptions:
         """The options, validated: InvalidInput names the first bad value."""
-        values = {name: params[name] for name in DRAIN_ARGSPEC if params.get(name) is not None}
-        options = cls(**values)
+        options = cls(**values(cls, params))
         if not options.node or not options.node.strip():
             raise InvalidInput("node must be a node name, got an empty string")
         if options.state not in STATES:
@@ -94,12 +81,15 @@ class DrainOptions:
         )
 
 
+DRAIN_ARGSPEC = argspec(DrainOptions)
+
+
 class Drain:
-    """One run of node_drain against a DrainApi (or a fake of it)."""
+    """One run of node_drain against a NodeApi."""
 
     def __init__(
         self,
-        api: Any,
+        api: NodeApi,
         options: DrainOptions,
         check_mode: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -111,8 +101,7 @@ class Drain:
         self.start = clock()
         self.deadline = self.start + options.timeout
         self.timings: dict[str, float] = {}
-        if hasattr(api, "deadline"):
-            api.deadline = self.deadline
+        api.deadline = self.deadline
 
     def run(self) -> dict[str, Any]:
         node = self._read_node()
@@ -303,7 +292,7 @@ def run(params: dict[str, Any], check_mode: bool = False, diff: bool = False) ->
     configuration = build_configuration(params)
     # Every worker and watch keeps its own connection instead of opening (and discarding) a new one per call.
     configuration.connection_pool_maxsize = options.concurrency + 8
-    result = Drain(DrainApi.connect(configuration), options, check_mode=check_mode).run()
+    result = Drain(ClientNodeApi(api_client(params, configuration)), options, check_mode=check_mode).run()
     if not diff:
         result.pop("diff", None)
     return result

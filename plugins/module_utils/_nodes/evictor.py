@@ -28,6 +28,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api impor
     status_of,
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.watch import Watcher
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import NodeApi
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters import (
     deleting_for_longer_than,
     pod_key,
@@ -90,7 +91,7 @@ class Evictor:
 
     def __init__(
         self,
-        api: Any,
+        api: NodeApi,
         node: str,
         evict: list[dict[str, Any]],
         delete: list[dict[str, Any]],

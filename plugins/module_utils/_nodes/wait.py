@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import (
@@ -12,17 +13,10 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
     InvalidInput,
     OperationTimeout,
 )
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import build_configuration
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import DrainApi
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import ClientNodeApi, NodeApi
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, option, values
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.version import Version
-
-WAIT_ARGSPEC: dict[str, dict[str, Any]] = {
-    "node": {"type": "str", "required": True, "aliases": ["name"]},
-    "timeout": {"type": "int", "default": 300},
-    "kubelet_version": {"type": "str"},
-    "daemonsets_running": {"type": "bool", "default": False},
-    "interval": {"type": "float", "default": 1.0},
-}
 
 
 def normalize_version(version: str) -> str:
@@ -31,6 +25,34 @@ def normalize_version(version: str) -> str:
     if wanted.patch is None:
         raise InvalidInput(f"kubelet_version {version!r} names a minor line: give the full version, such as v1.35.2")
     return str(wanted)
+
+
+@dataclass
+class WaitOptions:
+    """node_wait's options: the module's argument spec is derived from these fields."""
+
+    node: str = option(type="str", required=True, aliases=["name"])
+    timeout: int = option(300, type="int")
+    kubelet_version: Optional[str] = option(None, type="str")
+    daemonsets_running: bool = option(False, type="bool")
+    interval: float = option(1.0, type="float")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> WaitOptions:
+        """The options, validated: InvalidInput names the first bad value."""
+        options = cls(**values(cls, params))
+        if not options.node.strip():
+            raise InvalidInput("node must be a node name, got an empty string")
+        if options.timeout <= 0:
+            raise InvalidInput(f"timeout must be a positive number of seconds, got {options.timeout}")
+        if options.interval <= 0:
+            raise InvalidInput(f"interval must be a positive number of seconds, got {options.interval}")
+        if options.kubelet_version is not None:
+            options.kubelet_version = normalize_version(options.kubelet_version)
+        return options
+
+
+WAIT_ARGSPEC = argspec(WaitOptions)
 
 
 def node_state(node: dict[str, Any]) -> dict[str, Any]:
@@ -66,33 +88,24 @@ class NodeWait:
 
     def __init__(
         self,
-        api: Any,
-        node: str,
-        timeout: float,
-        kubelet_version: Optional[str] = None,
-        daemonsets_running: bool = False,
-        interval: float = 1.0,
+        api: NodeApi,
+        options: WaitOptions,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if timeout <= 0:
-            raise InvalidInput(f"timeout must be a positive number of seconds, got {timeout}")
-        if interval <= 0:
-            raise InvalidInput(f"interval must be a positive number of seconds, got {interval}")
         self.api = api
-        self.node = node
-        self.timeout = timeout
-        self.want_version = normalize_version(kubelet_version) if kubelet_version is not None else None
-        self.daemonsets_running = daemonsets_running
-        self.interval = interval
+        self.node = options.node
+        self.timeout = options.timeout
+        self.want_version = options.kubelet_version
+        self.daemonsets_running = options.daemonsets_running
+        self.interval = options.interval
         self.clock = clock
         self.sleep = sleep
 
     def run(self) -> dict[str, Any]:
         start = self.clock()
         deadline = start + self.timeout
-        if hasattr(self.api, "deadline"):
-            self.api.deadline = deadline  # an API outage is retried within the timeout, not beyond it
+        self.api.deadline = deadline  # an API outage is retried within the timeout, not beyond it
         polls = 0
         while True:
             polls += 1
@@ -141,14 +154,6 @@ class NodeWait:
 
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
-    """The module's entry point."""
-    waiter = NodeWait(
-        None,  # connect only once the options are known to be valid
-        params["node"],
-        params["timeout"],
-        kubelet_version=params.get("kubelet_version"),
-        daemonsets_running=params.get("daemonsets_running", False),
-        interval=params.get("interval") or 1.0,
-    )
-    waiter.api = DrainApi.connect(build_configuration(params))
-    return waiter.run()
+    """The module's entry point: validate, then connect and wait."""
+    options = WaitOptions.from_params(params)
+    return NodeWait(ClientNodeApi(api_client(params)), options).run()

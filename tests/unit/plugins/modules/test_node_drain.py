@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.drain import DRAIN_ARGSPEC, DrainOptions
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.drain import DRAIN_ARGSPEC
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait import WAIT_ARGSPEC
 from ansible_collections.cluster_ops.kubeadm.plugins.modules import node_drain, node_wait
 
@@ -29,10 +29,3 @@ def test_documentation_matches_the_argument_spec(module, argspec):
 def test_examples_and_return_are_yaml(module):
     assert yaml.safe_load(module.EXAMPLES)
     assert yaml.safe_load(module.RETURN)
-
-
-def test_argspec_defaults_are_the_logic_defaults():
-    defaults = DrainOptions(node="n")
-    for name, spec in DRAIN_ARGSPEC.items():
-        if "default" in spec:
-            assert getattr(defaults, name) == spec["default"], name

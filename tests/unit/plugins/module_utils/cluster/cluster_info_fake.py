@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from kubernetes import client as k8s_client
@@ -68,7 +68,7 @@ class FakeApiServer:
         configuration = k8s_client.Configuration()
         configuration.host = "https://10.0.0.11:6443"
         api_client = k8s_client.ApiClient(configuration)
-        api_client.rest_client = self
+        api_client.rest_client = cast(Any, self)  # answers like the real RESTClientObject
         return api_client
 
     def request(self, method: str, url: str, headers: Any = None, body: Any = None, **_: Any) -> FakeResponse:

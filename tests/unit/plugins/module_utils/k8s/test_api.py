@@ -27,7 +27,8 @@ class FakeList:
     """Pages of ``limit`` items; the first ``expire`` continue requests answer 410 Gone."""
 
     def __init__(self, items: list[str], expire: int = 0) -> None:
-        self.items, self.expire, self.calls = items, expire, []
+        self.items, self.expire = items, expire
+        self.calls: list[str | None] = []
 
     def __call__(self, limit: int, _continue: str | None = None, **_kw: Any) -> Raw:
         self.calls.append(_continue)

@@ -1,6 +1,6 @@
 # Copyright: cluster_ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An in-memory API server with the shape of ``_drain_api.DrainApi``, for the drain engine's unit tests.
+"""An in-memory API server implementing ``_nodes.api.NodeApi``, for the drain engine's unit tests.
 
 Evictions follow the real API server's rules (404 when gone, 429 with a DisruptionBudget cause when a
 budget allows no disruption, 500 when several budgets select the pod); a budget whose pods are evicted
@@ -14,7 +14,7 @@ import json
 import queue
 import threading
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api import ApiException
@@ -90,6 +90,7 @@ class FakeApi:
         self.inflight = 0
         self.max_inflight = 0
         self.call_delay = 0.0
+        self.deadline: Optional[float] = None
 
     # --- set-up ---------------------------------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class FakeApi:
     def count(self, operation: str) -> int:
         return sum(1 for call in self.calls if call[0] == operation)
 
-    # --- DrainApi -------------------------------------------------------------------------------------------
+    # --- NodeApi --------------------------------------------------------------------------------------------
 
     def _enter(self, operation: str, *args: Any) -> None:
         with self.lock:
@@ -291,3 +292,9 @@ def _selects(selector: Optional[str], pod: dict[str, Any]) -> bool:
         return True
     labels = pod["metadata"].get("labels") or {}
     return all(labels.get(k) == v for k, v in (term.split("=", 1) for term in selector.split(",")))
+
+
+if TYPE_CHECKING:  # mypy checks that the fake keeps the shape of the real facade
+    from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import NodeApi
+
+    _conforms: type[NodeApi] = FakeApi

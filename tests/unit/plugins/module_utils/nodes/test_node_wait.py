@@ -11,7 +11,11 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
     InvalidInput,
     OperationTimeout,
 )
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait import NodeWait, normalize_version
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait import (
+    NodeWait,
+    WaitOptions,
+    normalize_version,
+)
 from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.nodes.drain_fake import make_pod
 
 
@@ -59,7 +63,8 @@ class Clock:
 def wait(api, **options):
     clock = Clock()
     options.setdefault("timeout", 10)
-    return NodeWait(api, "worker-1", clock=clock, sleep=clock.sleep, **options).run()
+    options = WaitOptions.from_params({"node": "worker-1", **options})
+    return NodeWait(api, options, clock=clock, sleep=clock.sleep).run()
 
 
 def test_ready_node_returns_at_once():
@@ -120,4 +125,4 @@ def test_missing_node_at_the_timeout():
 @pytest.mark.parametrize("options", [{"timeout": 0}, {"kubelet_version": " "}, {"interval": 0}])
 def test_bad_options(options):
     with pytest.raises(InvalidInput):
-        NodeWait(ScriptedApi([node()]), "worker-1", **{"timeout": 5, **options})
+        WaitOptions.from_params({"node": "worker-1", "timeout": 5, **options})
