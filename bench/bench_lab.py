@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: the lab's API server under the load the modules put on it (issue 3's must-show numbers).
+"""Benchmark: the lab's API server under the load the modules put on it (the numbers docs/lab.md reports).
 
 Starts a lab (host mode, 3 nodes) in a temporary state dir, seeds ``base`` and ``scale`` (5,000 nodes,
 50,000 pods), then measures against that API server:

@@ -94,7 +94,7 @@ EXAMPLES = r"""
 
 - name: Restore a db file copied out of a data dir (it has no sha256 trailer)
   cluster_ops.kubeadm.etcd_restore:
-    path: /root/db
+    path: /var/lib/etcd-copy/member/snap/db
     data_dir: /var/lib/etcd-from-db
     skip_hash_check: true
 """

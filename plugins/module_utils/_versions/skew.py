@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes version skew policy as data, one engine that judges a cluster against it, and the upgrade path.
 
-The policy (https://kubernetes.io/releases/version-skew-policy/, DESIGN.md §6) is the table ``SKEW_POLICY``.
+The policy (https://kubernetes.io/releases/version-skew-policy/, summarised in docs/version_skew.md) is the
+table ``SKEW_POLICY``.
 A cluster is judged now and as it would stand during each planned hop: the control plane (apiservers,
 controller-managers, schedulers, kubeadm and the kube-proxy DaemonSet, which ``kubeadm upgrade apply`` moves
 too) at the hop version, kubelets and kubectl where the previous hop left them (the current version for the

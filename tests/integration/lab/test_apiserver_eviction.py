@@ -1,4 +1,4 @@
-"""Eviction as the real API server does it (DESIGN.md §5): one test a row of the table, and the PDB bookkeeping."""
+"""Eviction as the real API server does it (the table in docs/drain.md): one test a row, and the PDB bookkeeping."""
 
 from __future__ import annotations
 
