@@ -55,3 +55,33 @@ def run_module(
         return report["plays"][0]["tasks"][0]["hosts"]["localhost"]
     except (ValueError, KeyError, IndexError) as exc:
         raise AssertionError(f"ansible gave no result (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
+
+
+# Keys Ansible adds to every result, and keys whose value only a real run can know (times, counters).
+ANSIBLE_KEYS = frozenset({"_ansible_no_log", "action", "invocation", "changed_when_result", "warnings", "deprecations"})
+
+
+def comparable(result: dict[str, Any], volatile: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """A result without Ansible's own keys and without ``volatile`` ones, for comparing whole results."""
+    return {key: value for key, value in result.items() if key not in ANSIBLE_KEYS | set(volatile)}
+
+
+def check_real_check(
+    module: str,
+    args: dict[str, Any],
+    volatile: set[str],
+    diff: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """community.docker's pattern: check mode, the real run, check mode again.
+
+    Asserts that the first check predicts the real run as a whole: both results have the same keys with the
+    same values, but for the ``volatile`` ones, which only a real run can know (times, counters, what was
+    measured); returns the three results for further checks.
+    """
+    predicted = run_module(module, args, check=True, diff=diff)
+    real = run_module(module, args, diff=diff)
+    again = run_module(module, args, check=True, diff=diff)
+    for result in (predicted, real, again):
+        assert not result.get("failed"), result
+    assert comparable(predicted, volatile) == comparable(real, volatile), (predicted, real)
+    return predicted, real, again

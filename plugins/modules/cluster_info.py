@@ -41,13 +41,9 @@ options:
     default: 600
 extends_documentation_fragment:
   - cluster_ops.kubeadm.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+  - cluster_ops.kubeadm._attributes
+  - cluster_ops.kubeadm._attributes.info_module
+  - cluster_ops.kubeadm._attributes.actiongroup_k8s
 notes:
   - Needs read (list) access to nodes, pods, poddisruptionbudgets, and get access to the kube-system
     DaemonSet C(kube-proxy) and ConfigMap C(kubeadm-config). A missing DaemonSet or ConfigMap (a cluster

@@ -68,16 +68,27 @@ options:
     description: Seconds allowed for the verification and for the restore.
     type: int
     default: 600
+extends_documentation_fragment:
+  - cluster_ops.kubeadm._attributes
 attributes:
   check_mode:
     support: full
-    description: Verifies the snapshot and checks O(data_dir), then reports what it would restore; writes nothing.
+    details:
+      - Verifies the snapshot and checks O(data_dir), then reports what it would restore; writes nothing.
   diff_mode:
     support: none
-    description: A restored data directory has no meaningful diff.
+    details:
+      - A restored data directory has no meaningful diff.
+  idempotent:
+    support: full
+    details:
+      - A restored member records the snapshot's sha256 and the member flags in C(member/restored-from.json); the
+        same restore into the same O(data_dir) again changes nothing. A different snapshot or other member flags
+        are refused, since the directory is no longer empty.
+requirements:
+  - C(etcdutl) (etcd 3.5 and later) or C(etcdctl) (etcd 3.4 and 3.5) on the host that runs the module
 notes:
   - Uses C(ETCDCTL_API=3).
-  - Re-running it against the same O(data_dir) fails, as it is no longer empty; restore into a new directory.
 seealso:
   - module: cluster_ops.kubeadm.etcd_snapshot
 """

@@ -101,16 +101,26 @@ options:
         after 5 seconds.
     type: int
     default: 600
+extends_documentation_fragment:
+  - cluster_ops.kubeadm._attributes
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Checks the options and the tools, does not contact etcd, and reports the file it would write and the
         files retention would remove (RV(path), RV(removed)).
       - With O(state=verified) the file is verified as usual (nothing changes).
   diff_mode:
     support: full
-    description: The snapshot names in O(backup_dir) before and after.
+    details:
+      - The snapshot names in O(backup_dir) before and after.
+  idempotent:
+    support: none
+    details:
+      - O(state=present) takes a new snapshot at every run, by design; O(state=verified) changes nothing.
+requirements:
+  - C(etcdctl) on the host that runs the module (etcd 3.4 to 3.6); C(etcdutl) too for etcd 3.6, whose
+    C(etcdctl) no longer checks snapshots
 notes:
   - Uses C(ETCDCTL_API=3).
   - Restore a snapshot with M(cluster_ops.kubeadm.etcd_restore).

@@ -105,15 +105,22 @@ options:
     default: false
 extends_documentation_fragment:
   - cluster_ops.kubeadm.connection
+  - cluster_ops.kubeadm._attributes
+  - cluster_ops.kubeadm._attributes.actiongroup_k8s
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Nothing is changed. The result lists the pods a real run would evict (RV(evicted)) and delete
         (RV(deleted)) and the skipped pods (RV(skipped_pods)); refused pods fail the task as a real run would.
   diff_mode:
     support: full
-    description: The node's C(unschedulable) and the list of its pods before and after.
+    details:
+      - The node's C(unschedulable) and the list of its pods before and after.
+  idempotent:
+    support: full
+    details:
+      - Draining a drained node, cordoning a cordoned one or uncordoning a schedulable one changes nothing.
 notes:
   - Needs get/patch on nodes, list/watch/get on pods, create on pods/eviction, delete on pods (for finished
     pods and O(disable_eviction)), get on daemonsets, list/watch on poddisruptionbudgets.

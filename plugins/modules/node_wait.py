@@ -43,13 +43,9 @@ options:
     default: 1.0
 extends_documentation_fragment:
   - cluster_ops.kubeadm.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it waits in check mode too.
-  diff_mode:
-    support: none
-    description: Nothing is changed.
+  - cluster_ops.kubeadm._attributes
+  - cluster_ops.kubeadm._attributes.info_module
+  - cluster_ops.kubeadm._attributes.actiongroup_k8s
 notes:
   - Needs get on nodes and, with O(daemonsets_running), list on pods.
 seealso:

@@ -78,13 +78,9 @@ options:
     default: true
 extends_documentation_fragment:
   - cluster_ops.kubeadm.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+  - cluster_ops.kubeadm._attributes
+  - cluster_ops.kubeadm._attributes.info_module
+  - cluster_ops.kubeadm._attributes.actiongroup_k8s
 notes:
   - The connection options are used only when O(versions) is not given.
 """

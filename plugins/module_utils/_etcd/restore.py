@@ -3,11 +3,14 @@
 """Restore a verified snapshot into a new data dir (the logic of the etcd_restore module).
 
 The restore writes into a hidden sibling of ``data_dir`` that is renamed into place only when it
-succeeded, so ``data_dir`` is either absent/empty or a complete restored member.
+succeeded, so ``data_dir`` is either absent/empty or a complete restored member. A restored member
+records what it was restored from (``member/restored-from.json``: etcd reads only its ``snap`` and ``wal``
+directories there), so running the same restore again recognises it and changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -44,14 +47,34 @@ def member_flags(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_data_dir(data_dir: str) -> None:
+MARKER = os.path.join("member", "restored-from.json")
+
+
+def check_data_dir(data_dir: str) -> bool:
+    """Whether ``data_dir`` is non-empty (then it must be a restore: the caller compares its marker)."""
     if not os.path.isabs(data_dir):
         raise InvalidInput(f"data_dir {data_dir} is not an absolute path")
     if os.path.lexists(data_dir):
         if not os.path.isdir(data_dir) or os.path.islink(data_dir):
             raise InvalidInput(f"data_dir {data_dir} exists and is not a directory")
-        if os.listdir(data_dir):
-            raise InvalidInput(f"data_dir {data_dir} is not empty: restore needs a new or empty directory")
+        return bool(os.listdir(data_dir))
+    return False
+
+
+def read_marker(data_dir: str) -> dict[str, Any]:
+    """What a non-empty ``data_dir`` was restored from; InvalidInput when it is not one of our restores."""
+    try:
+        with open(os.path.join(data_dir, MARKER)) as handle:
+            marker = json.load(handle)
+    except (OSError, ValueError):
+        marker = None
+    if not isinstance(marker, dict):
+        raise InvalidInput(f"data_dir {data_dir} is not empty: restore needs a new or empty directory")
+    return marker
+
+
+def restored_record(report: dict[str, Any], member: dict[str, Any], bumped: int) -> dict[str, Any]:
+    return {"sha256": report["sha256"], "revision": report["revision"], "revision_bump": bumped, **member}
 
 
 def restore(params: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
@@ -63,7 +86,8 @@ def restore(params: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
     if bump < 0:
         raise InvalidInput(f"bump_revision {bump} is negative")
     member = member_flags(params)
-    check_data_dir(data_dir)
+    occupied = check_data_dir(data_dir)
+    marker = read_marker(data_dir) if occupied else None
     if not os.path.isfile(path):
         raise InvalidInput(f"snapshot {path} does not exist")
     tools = cli.detect(params.get("etcdctl"), params.get("etcdutl"))
@@ -77,6 +101,20 @@ def restore(params: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
         "restored_revision": report["revision"] + bumped,
         "etcd_version": tools.version,
     }
+    if marker is not None:
+        wanted = restored_record(report, member, bumped)
+        if any(marker.get(key) != value for key, value in wanted.items()):
+            raise InvalidInput(
+                f"data_dir {data_dir} is not empty: it holds a restore of another snapshot or with other member "
+                f"flags (sha256 {marker.get('sha256')}, member {marker.get('name')}); restore into a new directory"
+            )
+        return {
+            **result,
+            "changed": False,
+            "duration": round(time.monotonic() - started, 3),
+            "msg": f"{data_dir} was already restored from {path} (revision {report['revision']}) as member "
+            f"{member['name']} at {marker.get('restored_at')}: nothing to do",
+        }
     if check_mode:
         return {
             **result,
@@ -95,6 +133,12 @@ def restore(params: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
         proc = cli.run(command, params["timeout"], "snapshot restore")
         if proc.returncode != 0:
             raise ApiError(f"restore of {path} failed: {cli.error_line(proc.stderr, proc.stdout)}", command=command)
+        record = {
+            **restored_record(report, member, bumped),
+            "restored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        with open(os.path.join(staging, MARKER), "w") as handle:
+            json.dump(record, handle, indent=2)
         if os.path.isdir(data_dir):
             os.rmdir(data_dir)  # empty (checked): etcd 3.4 refuses an existing one
         os.rename(staging, data_dir)

@@ -174,7 +174,7 @@ def take(params: dict[str, Any], check_mode: bool = False, now: Optional[datetim
         },
     }
     if check_mode:
-        would = [*doomed, *doomed_backups]
+        would = files.would_remove([*doomed, *doomed_backups])
         return {
             "changed": True,
             "path": final,

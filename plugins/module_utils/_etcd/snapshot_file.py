@@ -243,6 +243,11 @@ def write_private(path: str, content: str) -> None:
         raise
 
 
+def would_remove(paths: Iterable[str]) -> list[str]:
+    """What ``remove(paths)`` would delete now: each path, and its .sha256 when there is one."""
+    return [entry for path in paths for entry in (path, sidecar(path)) if entry == path or os.path.exists(entry)]
+
+
 def remove(paths: Iterable[str]) -> list[str]:
     """Delete snapshots (with their .sha256) and backup directories; the paths deleted."""
     removed = []

@@ -16,6 +16,15 @@ from typing import Any, Optional
 
 from ansible.module_utils.basic import env_fallback
 
+try:
+    import yaml
+except ImportError:  # a requirement of the kubernetes client, which run_module reports when missing
+
+    class yaml:  # type: ignore[no-redef]
+        class YAMLError(Exception):
+            pass
+
+
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import InvalidInput
 
 try:
@@ -139,9 +148,18 @@ def _load_kubeconfig(source: Any, params: dict[str, Any], configuration: Any) ->
             k8s_config.load_kube_config_from_dict(config_dict=source, **options)
         else:
             k8s_config.load_kube_config(config_file=source, **options)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"cannot use {where}: it is not valid YAML ({yaml_problem(exc)})") from exc
     except (ConfigException, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InvalidInput(f"cannot use {where} (context {params.get('context')!r}): {first_line}") from exc
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML parser's complaint in one line: what it found and where."""
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else problem
 
 
 def _in_cluster(configuration: Any) -> bool:

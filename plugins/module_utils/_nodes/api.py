@@ -63,35 +63,47 @@ class Stream:
 class EventStream(Protocol):
     """The events of one watch; ``close()`` from another thread ends the iteration."""
 
-    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Each event as sent (``type``, ``object``)."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """End the watch."""
 
 
 class NodeApi(Protocol):
     """What the drain, the eviction engine and the node wait ask of the API."""
 
-    deadline: Optional[float]
+    deadline: Optional[float]  # transient errors of reads are retried until then (monotonic clock)
 
-    def get_node(self, name: str) -> dict[str, Any]: ...
+    def get_node(self, name: str) -> dict[str, Any]:
+        """The Node."""
 
-    def set_unschedulable(self, name: str, value: bool) -> dict[str, Any]: ...
+    def set_unschedulable(self, name: str, value: bool) -> dict[str, Any]:
+        """Cordon (True) or uncordon (False) the node; the Node after the patch."""
 
-    def list_pods(self, node: str, selector: Optional[str]) -> tuple[list[dict[str, Any]], str]: ...
+    def list_pods(self, node: str, selector: Optional[str]) -> tuple[list[dict[str, Any]], str]:
+        """Every pod bound to the node (matching the label selector) and the list's resourceVersion."""
 
-    def get_pod(self, namespace: str, name: str) -> dict[str, Any]: ...
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        """The Pod."""
 
-    def daemonset_exists(self, namespace: str, name: str) -> bool: ...
+    def daemonset_exists(self, namespace: str, name: str) -> bool:
+        """Whether the DaemonSet exists."""
 
-    def evict(self, namespace: str, name: str, grace_period: Optional[int]) -> None: ...
+    def evict(self, namespace: str, name: str, grace_period: Optional[int]) -> None:
+        """Create an Eviction; raises the client's ApiException as the server answered."""
 
-    def delete_pod(self, namespace: str, name: str, grace_period: Optional[int], uid: str) -> None: ...
+    def delete_pod(self, namespace: str, name: str, grace_period: Optional[int], uid: str) -> None:
+        """Delete the pod with a uid precondition; raises the client's ApiException as the server answered."""
 
-    def list_pdbs(self, namespace: str) -> tuple[list[dict[str, Any]], str]: ...
+    def list_pdbs(self, namespace: str) -> tuple[list[dict[str, Any]], str]:
+        """The namespace's PodDisruptionBudgets and the list's resourceVersion."""
 
-    def watch_pdbs(self, namespace: str, resource_version: str) -> EventStream: ...
+    def watch_pdbs(self, namespace: str, resource_version: str) -> EventStream:
+        """Watch the namespace's PodDisruptionBudgets from a resourceVersion."""
 
-    def watch_pods(self, node: str, resource_version: str) -> EventStream: ...
+    def watch_pods(self, node: str, resource_version: str) -> EventStream:
+        """Watch the node's pods from a resourceVersion."""
 
 
 class ClientNodeApi:

@@ -11,7 +11,7 @@ half-drained node must not take new pods while its remaining ones are still bein
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import (
@@ -30,7 +30,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters
     pod_key,
     validate_selector,
 )
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, option, values
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, spec, values
 
 STATES = ("drain", "cordon", "uncordon")
 
@@ -39,18 +39,18 @@ STATES = ("drain", "cordon", "uncordon")
 class DrainOptions:
     """node_drain's options: the module's argument spec is derived from these fields."""
 
-    node: str = option(type="str", required=True, aliases=["name"])
-    state: str = option("drain", type="str", choices=list(STATES))
-    ignore_daemonsets: bool = option(False, type="bool")
-    delete_emptydir_data: bool = option(False, type="bool")
-    force: bool = option(False, type="bool")
-    grace_period: int = option(-1, type="int")
-    timeout: int = option(300, type="int")
-    pod_selector: Optional[str] = option(None, type="str")
-    disable_eviction: bool = option(False, type="bool")
-    skip_wait_for_delete_timeout: int = option(0, type="int")
-    concurrency: int = option(50, type="int")
-    uncordon_on_failure: bool = option(False, type="bool")
+    node: str = field(metadata=spec(type="str", required=True, aliases=["name"]))
+    state: str = field(default="drain", metadata=spec(type="str", choices=list(STATES)))
+    ignore_daemonsets: bool = field(default=False, metadata=spec(type="bool"))
+    delete_emptydir_data: bool = field(default=False, metadata=spec(type="bool"))
+    force: bool = field(default=False, metadata=spec(type="bool"))
+    grace_period: int = field(default=-1, metadata=spec(type="int"))
+    timeout: int = field(default=300, metadata=spec(type="int"))
+    pod_selector: Optional[str] = field(default=None, metadata=spec(type="str"))
+    disable_eviction: bool = field(default=False, metadata=spec(type="bool"))
+    skip_wait_for_delete_timeout: int = field(default=0, metadata=spec(type="int"))
+    concurrency: int = field(default=50, metadata=spec(type="int"))
+    uncordon_on_failure: bool = field(default=False, metadata=spec(type="bool"))
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DrainOptions:

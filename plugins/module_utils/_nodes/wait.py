@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import (
@@ -15,7 +15,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import ClientNodeApi, NodeApi
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, option, values
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, spec, values
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.version import Version
 
 
@@ -31,11 +31,11 @@ def normalize_version(version: str) -> str:
 class WaitOptions:
     """node_wait's options: the module's argument spec is derived from these fields."""
 
-    node: str = option(type="str", required=True, aliases=["name"])
-    timeout: int = option(300, type="int")
-    kubelet_version: Optional[str] = option(None, type="str")
-    daemonsets_running: bool = option(False, type="bool")
-    interval: float = option(1.0, type="float")
+    node: str = field(metadata=spec(type="str", required=True, aliases=["name"]))
+    timeout: int = field(default=300, metadata=spec(type="int"))
+    kubelet_version: Optional[str] = field(default=None, metadata=spec(type="str"))
+    daemonsets_running: bool = field(default=False, metadata=spec(type="bool"))
+    interval: float = field(default=1.0, metadata=spec(type="float"))
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> WaitOptions:

@@ -156,3 +156,21 @@ def test_backup_installs_etcdctl_from_a_checked_tarball(nodes, tmp_path):
     extra["etcd_backup_etcdctl_tarball_checksum"] = f"sha256:{hashlib.sha256(tarball.read_bytes()).hexdigest()}"
     out = playbook("etcd_backup.yml", nodes["inventory"], extra)
     assert (tools / "etcdctl").is_file() and "verified: revision" in out
+
+
+def test_an_unreadable_manifest_fails_naming_it_and_changes_nothing(tmp_path):
+    node = tmp_path / "node"
+    (node / "manifests" / "etcd.yaml").mkdir(parents=True)  # unreadable as a file, even for root
+    inventory = tmp_path / "inventory.yml"
+    host = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "etcd_restore_manifests_dir": str(node / "manifests"),
+        "etcd_restore_manifests_aside_dir": str(node / "manifests-aside"),
+        "etcd_restore_snapshot_dir": str(node / "restore"),
+    }
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"etcd": {"hosts": {"node1": host}}}}}))
+    restore_vars = {"etcd_restore_snapshot": str(tmp_path / "never-read.db"), "etcd_restore_become": False}
+    out = playbook("etcd_restore.yml", inventory, restore_vars, fails=True)
+    assert f"source is a directory and must be a file: {node / 'manifests' / 'etcd.yaml'}" in out.lower()
+    assert sorted(p.name for p in node.iterdir()) == ["manifests"]  # nothing moved, nothing restored

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from ansible_run import run_module
+from ansible_run import check_real_check, comparable, run_module
 from etcdlab import ETCDCTL
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ClusterOpsError
@@ -70,9 +70,7 @@ def test_three_members_round_trip_through_ansible(etcd3, items, tmp_path):
         done = run_module("etcd_restore", restore_args)
         assert not done.get("failed"), done
         again = run_module("etcd_restore", restore_args)
-        assert again["failed"] and again["msg"] == f"data_dir {restore_args['data_dir']} is not empty: " + (
-            "restore needs a new or empty directory"
-        )
+        assert again["changed"] is False and "already restored from" in again["msg"], again
         return done
 
     results = restore_all(etcd3, taken["path"], through_ansible)
@@ -172,3 +170,31 @@ def test_missing_certificate_is_one_clear_line(etcd1, tmp_path):
     result = run_module("etcd_snapshot", snapshot_args(etcd1, tmp_path / "b", cert=missing))
     assert result["failed"] and result["msg"] == f"cert file {missing} does not exist", result
     assert not (tmp_path / "b").exists()
+
+
+def test_snapshot_check_predicts_the_real_run_and_retention(etcd1, tmp_path):
+    backups = tmp_path / "b"
+    older = [snapshot.run(snapshot_args(etcd1, backups, keep=5))["path"] for _ in range(3)]
+    args = snapshot_args(etcd1, backups, keep=2)
+    # What only the real run knows: the file's own name (a UTC second later), what it measured in it, and the
+    # file's attributes Ansible adds to a result with an existing ``path``.
+    measured = {"path", "diff", "msg", "duration", "save_duration", "endpoint"}
+    measured |= {"sha256", "size", "total_size", "revision", "total_keys", "hash"}
+    measured |= {"uid", "gid", "owner", "group", "mode", "state"}
+    predicted, real, again = check_real_check("etcd_snapshot", args, measured)
+    assert real["removed"] == predicted["removed"]
+    assert sorted(real["removed"]) == sorted([*older[:2], *(f"{path}.sha256" for path in older[:2])])
+    assert predicted["path"].startswith(str(backups / "etcd-snapshot-")) and os.path.isfile(real["path"])
+    # A snapshot is taken at every run by design: check mode after the real run predicts another one,
+    # and retention would now remove the last of the older ones.
+    assert again["changed"] is True and again["removed"] == [older[2], f"{older[2]}.sha256"]
+
+
+def test_restore_check_predicts_the_real_run_and_a_rerun_changes_nothing(good_snapshot, tmp_path):
+    args = {"path": good_snapshot, "data_dir": str(tmp_path / "member-data"), "name": "m1", "timeout": 120}
+    args["initial_advertise_peer_urls"] = ["https://127.0.0.1:2380"]
+    predicted, real, again = check_real_check("etcd_restore", args, {"duration", "msg"}, diff=False)
+    assert real["changed"] is True and predicted["restored_revision"] == real["restored_revision"]
+    repeated = run_module("etcd_restore", args)
+    assert again["changed"] is False and repeated["changed"] is False
+    assert comparable(again, {"duration"}) == comparable(repeated, {"duration"})

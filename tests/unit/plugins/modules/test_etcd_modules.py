@@ -84,7 +84,11 @@ def test_restore_check_real_and_refusal(capsys, fake, tmp_path):
     assert done["initial_cluster"] == "cp-1=https://10.0.0.1:2380"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging dir left
     again = run(capsys, etcd_restore, args)
+    assert not again.get("failed") and again["changed"] is False and "already restored from" in again["msg"]
+    predicted_again = run(capsys, etcd_restore, args, check=True)
+    assert predicted_again["changed"] is False
+    other_member = run(capsys, etcd_restore, {**args, "name": "cp-2"})
     assert (
-        again["failed"]
-        and again["msg"] == f"data_dir {tmp_path / 'data'} is not empty: restore needs a new or empty directory"
+        other_member["failed"]
+        and "holds a restore of another snapshot or with other member flags" in (other_member["msg"])
     )

@@ -14,7 +14,7 @@ import json
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api import ApiException
@@ -71,8 +71,11 @@ class FakeStream:
 
 
 class FakeApi:
-    def __init__(self, ready_delay: float = 0.2, termination: float = 0.0) -> None:
+    def __init__(
+        self, ready_delay: float = 0.2, termination: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.lock = threading.RLock()
+        self.clock = clock  # stamps every call and event; the engine under test gets the same clock
         self.ready_delay = ready_delay
         self.termination = termination
         self.nodes: dict[str, dict[str, Any]] = {}
@@ -82,7 +85,8 @@ class FakeApi:
         self.version = itertools.count(100)
         self.pod_streams: list[tuple[str, FakeStream]] = []
         self.pdb_streams: list[tuple[str, FakeStream]] = []
-        self.calls: list[tuple[Any, ...]] = []
+        self.calls: list[tuple[Any, ...]] = []  # (operation, *arguments, stamp)
+        self.events: list[tuple[str, str, float]] = []  # (what, namespace/name, stamp): evicted, refused, rise
         self.failures: dict[str, list[BaseException]] = {}  # operation -> exceptions raised by its next calls
         self.watch_fails = False
         self.silent_pdb_watch = False
@@ -119,11 +123,15 @@ class FakeApi:
     def count(self, operation: str) -> int:
         return sum(1 for call in self.calls if call[0] == operation)
 
+    def stamps(self, what: str) -> list[float]:
+        """When the fake saw ``what`` (evicted, refused, rise), in order."""
+        return [stamp for kind, _key, stamp in self.events if kind == what]
+
     # --- NodeApi --------------------------------------------------------------------------------------------
 
     def _enter(self, operation: str, *args: Any) -> None:
         with self.lock:
-            self.calls.append((operation, *args, time.monotonic()))
+            self.calls.append((operation, *args, self.clock()))
             pending = self.failures.get(operation)
             error = pending.pop(0) if pending else None
         if error is not None:
@@ -179,12 +187,14 @@ class FakeApi:
                             f"The disruption budget {budgets[0][1]} needs {pdb['healthy']} healthy pods "
                             f"and has {pdb['healthy'] - 1} currently"
                         )
+                        self.events.append(("refused", f"{namespace}/{name}", self.clock()))
                         raise api_exception(
                             429,
                             "Cannot evict pod as it would violate the pod's disruption budget.",
                             [{"reason": "DisruptionBudget", "message": message}],
                         )
                     pdb["allowed"] -= 1
+                    self.events.append(("evicted", f"{namespace}/{name}", self.clock()))
                     self._emit_pdb(*budgets[0])
                     threading.Timer(self.ready_delay, self._replacement_ready, budgets[0]).start()
                 self._terminate(pod)
@@ -258,6 +268,7 @@ class FakeApi:
         with self.lock:
             if (namespace, name) in self.pdbs:
                 self.pdbs[namespace, name]["allowed"] += 1
+                self.events.append(("rise", f"{namespace}/{name}", self.clock()))
                 self._emit_pdb(namespace, name)
 
     def _pdb_object(self, namespace: str, name: str) -> dict[str, Any]:
