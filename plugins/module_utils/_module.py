@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -29,4 +30,7 @@ def run_module(
         result = logic()
     except ClusterOpsError as exc:
         module.fail_json(msg=exc.message, **exc.details)
+    except Exception as exc:  # a bug or an unforeseen failure: one line, the traceback in `exception`
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        module.fail_json(msg=f"unexpected error: {type(exc).__name__}: {reason}", exception=traceback.format_exc())
     module.exit_json(**result)

@@ -27,6 +27,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api import PAGE_SIZE, call_json, paginate
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client as connect
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import check_seconds
 
 try:
     from kubernetes import client as k8s_client
@@ -321,8 +322,8 @@ def _pods(reader: _Reader, include_pods: bool, wanted: set[str] | None) -> Itera
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
     """The cluster_info module's logic: connect, gather, report."""
-    if params.get("timeout") is not None and params["timeout"] <= 0:
-        raise InvalidInput(f"timeout must be a positive number of seconds, got {params['timeout']!r}")
+    if params.get("timeout") is not None:
+        check_seconds("timeout", params["timeout"])
     result = gather(
         connect(params),
         include_pods=params.get("include_pods", True),

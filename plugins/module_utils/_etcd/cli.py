@@ -34,6 +34,25 @@ def parse_version(output: str, tool: str) -> Version:
     raise InvalidInput(f"cannot read the {tool} version from its output: {output.strip()[:200]!r}")
 
 
+def balancer_error(stderr: str) -> Optional[str]:
+    """The gRPC client's last connection error, which etcdctl logs as a warning before its own terse
+    ``context deadline exceeded``: e.g. ``x509: certificate signed by unknown authority``."""
+    found = None
+    for line in stderr.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            error = str(json.loads(line).get("error") or "")
+        except ValueError:
+            continue
+        if "latest balancer error: " in error:
+            found = error.split("latest balancer error: ", 1)[1]
+    if found is None:
+        return None
+    found = re.sub(r'^connection error: desc = "transport: (authentication handshake failed: )?', "", found)
+    return re.sub(r"\s*\(possibly because of .*$", "", found).rstrip('"\\').strip()
+
+
 def error_line(stderr: str, stdout: str = "") -> str:
     """The one meaningful line of a failed etcdctl / etcdutl run (they log JSON lines, then ``Error: ...``)."""
     lines = [line.strip() for line in (stderr + "\n" + stdout).splitlines() if line.strip()]

@@ -18,7 +18,9 @@ from typing import Any
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError, InvalidInput
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import cli
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd.snapshot import verify
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import snapshot_file as files
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd.snapshot import check_snapshot_file, verify
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import check_range, check_seconds
 
 
 def member_flags(params: dict[str, Any]) -> dict[str, Any]:
@@ -48,16 +50,20 @@ def member_flags(params: dict[str, Any]) -> dict[str, Any]:
 
 
 MARKER = os.path.join("member", "restored-from.json")
+MAX_BUMP = 2**62  # etcd revisions are int64: the bumped revision must stay representable
 
 
 def check_data_dir(data_dir: str) -> bool:
     """Whether ``data_dir`` is non-empty (then it must be a restore: the caller compares its marker)."""
     if not os.path.isabs(data_dir):
         raise InvalidInput(f"data_dir {data_dir} is not an absolute path")
+    if os.path.islink(data_dir):
+        raise InvalidInput(f"data_dir {data_dir} exists and is not a directory")
     if os.path.lexists(data_dir):
-        if not os.path.isdir(data_dir) or os.path.islink(data_dir):
+        if not os.path.isdir(data_dir):
             raise InvalidInput(f"data_dir {data_dir} exists and is not a directory")
         return bool(os.listdir(data_dir))
+    files.missing_directories("data_dir", data_dir)  # the parents must be creatable, and writable
     return False
 
 
@@ -82,14 +88,15 @@ def restore(params: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
     started = time.monotonic()
     path, data_dir = params["path"], os.path.normpath(params["data_dir"])
     skip_hash_check = params.get("skip_hash_check", False)
+    check_seconds("timeout", params["timeout"])
     bump = params.get("bump_revision", 0) or 0
     if bump < 0:
         raise InvalidInput(f"bump_revision {bump} is negative")
+    check_range("bump_revision", bump, 0, MAX_BUMP)
     member = member_flags(params)
     occupied = check_data_dir(data_dir)
     marker = read_marker(data_dir) if occupied else None
-    if not os.path.isfile(path):
-        raise InvalidInput(f"snapshot {path} does not exist")
+    check_snapshot_file(path)
     tools = cli.detect(params.get("etcdctl"), params.get("etcdutl"))
     report = verify(tools, path, skip_hash_check, params["timeout"])
     bumped = bump if bump and tools.supports_bump() else 0

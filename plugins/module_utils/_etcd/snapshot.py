@@ -16,9 +16,11 @@ from typing import Any, Optional
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError, InvalidInput
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import cli
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd import snapshot_file as files
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import check_range, check_seconds
 
 KUBEADM_ETCD_PKI = "/etc/kubernetes/pki/etcd"
 PROBE_TIMEOUT = 5
+MAX_KEEP = 100_000
 
 
 def tls_options(
@@ -46,6 +48,18 @@ def tls_options(
                 given["cert"], given["key"] = crt, pem
                 break
     return given
+
+
+def check_snapshot_file(path: str) -> None:
+    """InvalidInput, naming the path, unless it is a readable regular file."""
+    if os.path.isdir(path):
+        raise InvalidInput(f"snapshot {path} is a directory, not a snapshot file")
+    if not os.path.lexists(path):
+        raise InvalidInput(f"snapshot {path} does not exist")
+    if not os.path.isfile(path):
+        raise InvalidInput(f"snapshot {path} is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"snapshot {path} is not readable")
 
 
 def check_endpoints(endpoints: list[str]) -> None:
@@ -100,9 +114,26 @@ def probe(tools: cli.EtcdTools, endpoint: str, tls: dict[str, Optional[str]]) ->
     if proc.returncode == 0:
         return None
     reason = cli.error_line(proc.stderr, proc.stdout)
-    if "deadline exceeded" in reason or "unreachable" in reason.lower():
-        return f"etcd endpoint {endpoint} unreachable: no answer within {PROBE_TIMEOUT}s"
-    return f"etcd endpoint {endpoint}: {reason}"
+    if "deadline exceeded" not in reason and "unreachable" not in reason.lower():
+        return f"etcd endpoint {endpoint}: {reason}"
+    return f"etcd endpoint {endpoint} {why_unreachable(endpoint, cli.balancer_error(proc.stderr), tls)}"
+
+
+def why_unreachable(endpoint: str, error: Optional[str], tls: dict[str, Optional[str]]) -> str:
+    """What the client last saw while trying to connect, in words that point at the fix."""
+    if not error:
+        return f"unreachable: no answer within {PROBE_TIMEOUT}s"
+    if "x509:" in error:
+        return f"refused its TLS certificate: {error[error.index('x509:') :]} (check cacert)"
+    if "connection refused" in error:
+        return "unreachable: connection refused (is etcd listening there?)"
+    if endpoint.startswith("http://") and "connection closed" in error:
+        return "closed the connection: it probably speaks TLS (use https://)"
+    if not tls.get("cert") and ("broken pipe" in error or "connection reset" in error):
+        return "refused the TLS handshake: it probably needs a client certificate (set cert and key)"
+    if "bad certificate" in error or "certificate required" in error:
+        return f"refused the client certificate: {error} (check cert and key)"
+    return f"unreachable: no answer within {PROBE_TIMEOUT}s (last error: {error})"
 
 
 def save(
@@ -144,12 +175,15 @@ def take(params: dict[str, Any], check_mode: bool = False, now: Optional[datetim
     keep = params.get("keep")
     if keep is not None and keep < 1:
         raise InvalidInput(f"keep {keep} is below 1: the snapshot just taken is always kept")
+    if keep is not None:
+        check_range("keep", keep, 1, MAX_KEEP, "snapshots")
     max_age = files.parse_age(params.get("max_age"))
     backup_dir = params["backup_dir"]
     if not os.path.isabs(backup_dir):
         raise InvalidInput(f"backup_dir {backup_dir} is not an absolute path")
-    if os.path.exists(backup_dir) and not os.path.isdir(backup_dir):
-        raise InvalidInput(f"backup_dir {backup_dir} exists and is not a directory")
+    created = files.missing_directories("backup_dir", backup_dir)
+    if not created and not os.access(backup_dir, os.W_OK | os.X_OK):
+        raise InvalidInput(f"backup_dir {backup_dir} is not writable")
     tools = cli.detect(params.get("etcdctl"), params.get("etcdutl"))
     tools.offline_tool()  # fails now, before saving, when etcd 3.6 has no etcdutl
 
@@ -185,10 +219,10 @@ def take(params: dict[str, Any], check_mode: bool = False, now: Optional[datetim
             "msg": f"would take a snapshot into {final}" + (f" and remove {would}" if would else ""),
         }
 
-    os.makedirs(backup_dir, mode=0o700, exist_ok=True)
-    os.chmod(backup_dir, 0o700)
     temporary = os.path.join(backup_dir, f".{name}.part")
     try:
+        os.makedirs(backup_dir, mode=0o700, exist_ok=True)
+        os.chmod(backup_dir, 0o700)
         endpoint, digest = save(tools, endpoints, tls, temporary, params["timeout"])
         saved = time.monotonic()
         report = verify(tools, temporary, False, params["timeout"], digest)
@@ -196,6 +230,7 @@ def take(params: dict[str, Any], check_mode: bool = False, now: Optional[datetim
         os.rename(temporary, final)
     except BaseException:
         files.remove([temporary, temporary + ".part"])
+        files.remove_empty(created)  # a failed run leaves nothing behind, not even the directories it made
         raise
     files.write_private(files.sidecar(final), f"{report['sha256']}  {name}\n")
     removed = files.remove(doomed) + files.remove(doomed_backups)
@@ -222,8 +257,7 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
     path = params.get("path")
     if not path:
         raise InvalidInput("path is required with state=verified")
-    if not os.path.isfile(path):
-        raise InvalidInput(f"snapshot {path} does not exist")
+    check_snapshot_file(path)
     tools = cli.detect(params.get("etcdctl"), params.get("etcdutl"))
     report = verify(tools, path, params.get("skip_hash_check", False), params["timeout"])
     duration = time.monotonic() - started
@@ -239,6 +273,7 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
 
 def run(params: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
     """The module's entry point."""
+    check_seconds("timeout", params["timeout"])
     if params.get("state", "present") == "verified":
         return check(params)
     if params.get("skip_hash_check"):

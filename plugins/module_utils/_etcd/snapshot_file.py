@@ -243,6 +243,29 @@ def write_private(path: str, content: str) -> None:
         raise
 
 
+def missing_directories(option: str, path: str) -> list[str]:
+    """The directories that creating ``path`` would make, outermost first; InvalidInput naming the option when
+    they cannot be made (an ancestor is a file, or not writable, or on a read-only file system)."""
+    missing: list[str] = []
+    current = os.path.abspath(path)
+    while not os.path.lexists(current):
+        missing.insert(0, current)
+        current = os.path.dirname(current)
+    if not os.path.isdir(current):
+        what = "exists and is not a directory" if current == os.path.abspath(path) else f"is below {current}, a file"
+        raise InvalidInput(f"{option} {path} {what}")
+    if missing and not os.access(current, os.W_OK | os.X_OK):
+        raise InvalidInput(f"{option} {path} cannot be created: {current} is not writable")
+    return missing
+
+
+def remove_empty(directories: list[str]) -> None:
+    """Remove the directories a failed run created, innermost first, where they are still empty."""
+    for directory in reversed(directories):
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
+
+
 def would_remove(paths: Iterable[str]) -> list[str]:
     """What ``remove(paths)`` would delete now: each path, and its .sha256 when there is one."""
     return [entry for path in paths for entry in (path, sidecar(path)) if entry == path or os.path.exists(entry)]

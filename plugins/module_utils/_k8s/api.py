@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Iterator
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ApiError
 
@@ -53,16 +54,39 @@ def status_body(exc: BaseException) -> dict[str, Any]:
     return decoded if isinstance(decoded, dict) else {}
 
 
+def tls_problem(exc: BaseException) -> Optional[str]:
+    """Why TLS failed (an unknown CA, a name mismatch, an expired certificate ...), when that is the error.
+
+    urllib3 wraps it as MaxRetryError(reason=SSLError(ssl.SSLCertVerificationError)): look through the chain.
+    """
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return f"the API server's certificate was not accepted: {current.verify_message or current.reason}"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS with the API server failed: {current.reason or current}"
+        pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__, *current.args])
+    return None
+
+
 def error_message(exc: BaseException) -> str:
     """The API's own message for an error (``Status.message``), else the best description available."""
     if isinstance(exc, ApiException):
         message = status_body(exc).get("message")
         return f"{exc.status} {message or exc.reason}"
-    return str(exc) or type(exc).__name__
+    return tls_problem(exc) or str(exc) or type(exc).__name__
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Connection refused/reset, a 5xx other than a known permanent one, or a read timeout."""
+    """Connection refused/reset, a 5xx other than a known permanent one, or a read timeout; never a TLS
+    verification failure, which no retry cures."""
+    if tls_problem(exc):
+        return False
     if isinstance(exc, ApiException):
         return exc.status in TRANSIENT_STATUSES or exc.status == 0
     return isinstance(exc, (Urllib3HTTPError, ConnectionError, TimeoutError))
@@ -83,8 +107,11 @@ def with_retries(
             return call()
         except (ApiException, Urllib3HTTPError, ConnectionError, TimeoutError) as exc:
             out_of_time = deadline is not None and time.monotonic() + delay > deadline
-            if attempt == attempts or out_of_time or not is_retryable(exc):
-                raise ApiError(f"{what} failed: {error_message(exc)}", status=status_of(exc)) from exc
+            retryable = is_retryable(exc)
+            if attempt == attempts or out_of_time or not retryable:
+                raise ApiError(
+                    f"{what} failed: {error_message(exc)}", status=status_of(exc), transient=retryable
+                ) from exc
         sleep(delay)
         delay = min(delay * 2, 5.0)
     raise AssertionError("unreachable")  # pragma: no cover

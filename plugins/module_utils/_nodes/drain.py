@@ -30,9 +30,16 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters
     pod_key,
     validate_selector,
 )
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, spec, values
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import (
+    argspec,
+    check_range,
+    check_seconds,
+    spec,
+    values,
+)
 
 STATES = ("drain", "cordon", "uncordon")
+MAX_CONCURRENCY = 1000  # requests in flight; more only overloads the API server
 
 
 @dataclass
@@ -60,14 +67,12 @@ class DrainOptions:
             raise InvalidInput("node must be a node name, got an empty string")
         if options.state not in STATES:
             raise InvalidInput(f"state {options.state!r} is not one of {', '.join(STATES)}")
-        if options.timeout <= 0:
-            raise InvalidInput(f"timeout must be a positive number of seconds, got {options.timeout}")
-        if options.concurrency < 1:
-            raise InvalidInput(f"concurrency must be at least 1, got {options.concurrency}")
+        check_seconds("timeout", options.timeout)
+        check_range("concurrency", options.concurrency, 1, MAX_CONCURRENCY)
         if options.grace_period < -1:
             raise InvalidInput(f"grace_period must be -1 (the pod's own) or >= 0, got {options.grace_period}")
-        if options.skip_wait_for_delete_timeout < 0:
-            raise InvalidInput(f"skip_wait_for_delete_timeout must be >= 0, got {options.skip_wait_for_delete_timeout}")
+        check_seconds("grace_period", max(options.grace_period, 0), allow_zero=True)
+        check_seconds("skip_wait_for_delete_timeout", options.skip_wait_for_delete_timeout, allow_zero=True)
         options.pod_selector = validate_selector(options.pod_selector)
         return options
 
@@ -101,14 +106,39 @@ class Drain:
         self.start = clock()
         self.deadline = self.start + options.timeout
         self.timings: dict[str, float] = {}
+        self.cordoned = False  # by this run
+        self.evictor: Optional[Evictor] = None
         api.deadline = self.deadline
 
     def run(self) -> dict[str, Any]:
-        node = self._read_node()
-        was_cordoned = bool((node.get("spec") or {}).get("unschedulable"))
-        if self.options.state == "drain":
-            return self._drain(was_cordoned)
-        return self._set_schedulable(was_cordoned, self.options.state == "cordon")
+        try:
+            node = self._read_node()
+            was_cordoned = bool((node.get("spec") or {}).get("unschedulable"))
+            if self.options.state == "drain":
+                return self._drain(was_cordoned)
+            return self._set_schedulable(was_cordoned, self.options.state == "cordon")
+        except ClusterOpsError:
+            raise
+        except Exception as exc:  # a bug or an unforeseen answer: still say what was changed before it
+            raise self._unexpected(exc) from exc
+
+    def _unexpected(self, exc: Exception) -> ClusterOpsError:
+        evicted, deleted = self.evictor.accepted() if self.evictor else ([], [])
+        done = [f"cordoned {self.options.node}"] if self.cordoned else []
+        if evicted:
+            done.append(f"evicted {len(evicted)} pod(s)")
+        if deleted:
+            done.append(f"deleted {len(deleted)} pod(s)")
+        what = f"after it {', '.join(done)}" if done else "before changing anything"
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        return ClusterOpsError(
+            f"node_drain failed {what}: {type(exc).__name__}: {reason}",
+            changed=bool(done),
+            node=self.options.node,
+            unschedulable=self.cordoned or None,
+            evicted=evicted,
+            deleted=deleted,
+        )
 
     # --- cordon / uncordon ------------------------------------------------------------------------------------
 
@@ -146,6 +176,7 @@ class Drain:
             )
         if not was_cordoned:
             self._timed("cordon", lambda: self.api.set_unschedulable(self.options.node, True))
+            self.cordoned = True
             # Pods may have been bound between the first list and the cordon: judge the final set again.
             pods, version = self._timed("list", self._list)
             plan = self._judge(pods)
@@ -157,7 +188,7 @@ class Drain:
                     None,
                     refused=plan.refused,
                 )
-        outcome = Evictor(
+        self.evictor = Evictor(
             self.api,
             self.options.node,
             plan.evict,
@@ -169,7 +200,8 @@ class Drain:
             skip_wait_for_delete_timeout=self.options.skip_wait_for_delete_timeout,
             resource_version=version,
             clock=self.clock,
-        ).run()
+        )
+        outcome = self.evictor.run()
         self.timings.update(outcome.timings)
         if not outcome.ok:
             self._fail(self._failure_message(outcome), was_cordoned, plan, outcome, timed_out=outcome.timed_out)

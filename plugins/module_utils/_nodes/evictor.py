@@ -26,6 +26,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api impor
     is_transient,
     status_body,
     status_of,
+    tls_problem,
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.watch import Watcher
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import NodeApi
@@ -131,6 +132,13 @@ class Evictor:
             resource_version=resource_version or None,
         )
 
+    def accepted(self) -> tuple[list[str], list[str]]:
+        """The pods evicted and deleted so far (the API accepted the request, or the pod was already gone)."""
+        with self.cv:
+            done = [t for t in self.tasks if t.state in (REQUESTED, DONE)]
+        evicted = sorted(t.key for t in done if t.action == "evict")
+        return evicted, sorted(t.key for t in done if t.action == "delete")
+
     # --- the coordinator -------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
@@ -220,7 +228,7 @@ class Evictor:
                 self._retry_later(task, message, now)
         elif status == 500 and "more than one" in message:
             task.state, task.message = FAILED, message
-        elif is_transient(error) or status == 0:
+        elif is_transient(error) or (status == 0 and not tls_problem(error)):
             self.transient_retries += 1
             self._retry_later(task, message, now)
         else:

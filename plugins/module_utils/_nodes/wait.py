@@ -15,7 +15,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import ClientNodeApi, NodeApi
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, spec, values
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import argspec, check_seconds, spec, values
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.version import Version
 
 
@@ -43,10 +43,8 @@ class WaitOptions:
         options = cls(**values(cls, params))
         if not options.node.strip():
             raise InvalidInput("node must be a node name, got an empty string")
-        if options.timeout <= 0:
-            raise InvalidInput(f"timeout must be a positive number of seconds, got {options.timeout}")
-        if options.interval <= 0:
-            raise InvalidInput(f"interval must be a positive number of seconds, got {options.interval}")
+        check_seconds("timeout", options.timeout)
+        check_seconds("interval", options.interval, high=min(options.timeout, 3600))
         if options.kubelet_version is not None:
             options.kubelet_version = normalize_version(options.kubelet_version)
         return options
@@ -129,6 +127,8 @@ class NodeWait:
         except ApiError as exc:
             if exc.details.get("status") == 404:
                 return {"exists": False}, [f"node {self.node!r} does not exist"]
+            if exc.details.get("transient") is False:
+                raise  # a certificate the client refuses, 401, 403: waiting longer cannot help
             return {"error": exc.message}, [exc.message]  # an API outage during a reboot is expected: keep waiting
         seen = {"exists": True, **node_state(node)}
         problems = []

@@ -13,6 +13,7 @@ import select
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,17 @@ def test_proxy(lab, tmp_path, side):
     assert answers[side] == sorted(lab.info["nodes"]), answers
     server = lab.info["apiserver_url"].split("://", 1)[1]
     assert server in proxy.tunnels, proxy.tunnels  # this collection's requests went through the proxy
+
+
+def test_an_untrusted_certificate_fails_at_once_naming_the_problem(lab, credentials, tmp_path):
+    from ansible_run import run_module
+
+    other_ca = tmp_path / "other-ca.crt"
+    other_ca.write_bytes((Path(lab.state_dir) / "pki" / "etcd" / "ca.crt").read_bytes())  # a CA, but not the API's
+    args = {"host": credentials["host"], "client_cert": credentials["client_cert"], "ca_cert": str(other_ca)}
+    args.update(client_key=credentials["client_key"], node="cp-1", timeout=120)
+    started = time.monotonic()
+    result = run_module("node_wait", args)
+    took = time.monotonic() - started
+    assert result["failed"] is True and "certificate was not accepted" in result["msg"], result
+    assert took < 60, took  # not the whole 120 s timeout of retries

@@ -83,7 +83,9 @@ def nodes(tmp_path_factory, pki, items):
         runner.wait(60)
 
 
-def playbook(name: str, inventory: Path, extra: dict, check: bool = False, fails: bool = False) -> str:
+def playbook(
+    name: str, inventory: Path, extra: dict, check: bool = False, fails: bool = False, umask: int = 0o022
+) -> str:
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i",
@@ -92,7 +94,16 @@ def playbook(name: str, inventory: Path, extra: dict, check: bool = False, fails
     ]
     command += ["-e", json.dumps(extra)] + (["--check"] if check else [])
     env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_NOCOLOR": "1"})
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO, check=False)
+    proc = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        check=False,
+        preexec_fn=lambda: os.umask(umask),
+    )
     assert (proc.returncode != 0) == fails, (
         f"{name} rc {proc.returncode}:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
     )
@@ -107,7 +118,7 @@ def test_backup_then_restore_the_whole_stacked_cluster(nodes, items):
     playbook("etcd_backup.yml", inventory, backup_vars, check=True)
     assert not (base / "node1" / "backups").exists() and not fetched.exists()
 
-    out = playbook("etcd_backup.yml", inventory, backup_vars)
+    out = playbook("etcd_backup.yml", inventory, backup_vars, umask=0o000)
     snapshots = sorted((base / "node1" / "backups").glob("etcd-snapshot-*.db"))
     assert len(snapshots) == 1 and "verified: revision" in out
     assert not (base / "node2" / "backups").exists()  # only the first member by default
@@ -115,6 +126,10 @@ def test_backup_then_restore_the_whole_stacked_cluster(nodes, items):
     sha256 = (fetched / "node1" / f"{snapshots[0].name}.sha256").read_text().split()[0]
     assert copy.read_bytes() == snapshots[0].read_bytes()
     assert sha256 == hashlib.sha256(copy.read_bytes()).hexdigest()
+    # Every Secret of the cluster is in there: private on the controller as on the node, whatever the umask.
+    modes = {path: oct(path.stat().st_mode & 0o777) for path in (fetched, fetched / "node1", copy)}
+    modes[copy.with_name(f"{copy.name}.sha256")] = oct(copy.with_name(f"{copy.name}.sha256").stat().st_mode & 0o777)
+    assert list(modes.values()) == ["0o700", "0o700", "0o600", "0o600"], modes
 
     # the disaster: keys deleted and overwritten after the snapshot
     assert cluster.etcdctl("del", "/registry/test/key-0", "--prefix").returncode == 0

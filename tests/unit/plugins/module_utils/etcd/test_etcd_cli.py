@@ -130,3 +130,20 @@ def test_tools_run_with_the_v3_api(tmp_path):
     script.write_text('#!/bin/sh\necho "$ETCDCTL_API"\n')
     script.chmod(0o755)
     assert cli.run([str(script)], 10, "show").stdout.strip() == "3"
+
+
+def test_the_grpc_connection_error_behind_a_deadline():
+    import json
+
+    error = (
+        "rpc error: code = DeadlineExceeded desc = latest balancer error: connection error: desc = "
+        '"transport: authentication handshake failed: x509: certificate signed by unknown authority '
+        '(possibly because of \\"x509: ECDSA verification failure\\" while trying to verify candidate '
+        'authority certificate \\"etcd-ca\\")"'
+    )
+    warning = json.dumps({"level": "warn", "msg": "retrying of unary invoker failed", "error": error})
+    stderr = f"{warning}\nFailed to get the status of endpoint https://127.0.0.1:2379 (context deadline exceeded)\n"
+    assert cli.balancer_error(stderr) == "x509: certificate signed by unknown authority"
+    closed = json.dumps({"level": "warn", "error": "rpc error: desc = latest balancer error: connection closed"})
+    assert cli.balancer_error(closed) == "connection closed"
+    assert cli.balancer_error("Error: context deadline exceeded") is None

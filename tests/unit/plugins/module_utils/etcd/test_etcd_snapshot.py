@@ -97,7 +97,7 @@ def test_corrupt_save_leaves_nothing(tmp_path, fake):
     fake["source"].write_bytes(bytes(data))
     with pytest.raises(InvalidInput, match="does not match its trailer"):
         snap.run(params(tmp_path, fake))
-    assert os.listdir(tmp_path / "backups") == []
+    assert not (tmp_path / "backups").exists()  # not even the directory the failed run made
 
 
 def test_unreachable_endpoint_is_one_line_and_leaves_nothing(tmp_path, fake, monkeypatch):
@@ -108,7 +108,7 @@ def test_unreachable_endpoint_is_one_line_and_leaves_nothing(tmp_path, fake, mon
         "etcd endpoint http://127.0.0.1:2379 unreachable: no answer within 5s; "
         "etcd endpoint http://127.0.0.1:2380 unreachable: no answer within 5s"
     )
-    assert os.listdir(tmp_path / "backups") == []
+    assert not (tmp_path / "backups").exists()
 
 
 def test_kubeadm_backups_are_pruned(tmp_path, fake):
@@ -132,12 +132,37 @@ def test_kubeadm_backups_are_pruned(tmp_path, fake):
         ({"skip_hash_check": True}, "skip_hash_check is only for state=verified"),
         ({"state": "verified"}, "path is required"),
         ({"state": "verified", "path": "/nonexistent.db"}, "snapshot /nonexistent.db does not exist"),
+        ({"state": "verified", "path": "/tmp"}, "snapshot /tmp is a directory, not a snapshot file"),
+        ({"timeout": 0}, "timeout must be a positive number of seconds, got 0"),
+        ({"timeout": 99999999999}, "timeout 99999999999 is too long: at most 604800 seconds"),
+        ({"keep": 10**12}, "keep must be between 1 and 100000 snapshots, got 1000000000000"),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path, fake, extra, message):
     with pytest.raises(InvalidInput, match=message):
         snap.run(params(tmp_path, fake, **extra))
     assert not (tmp_path / "backups").exists()
+
+
+def test_a_backup_dir_that_cannot_be_made_is_refused_before_anything(tmp_path, fake, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(InvalidInput) as below_a_file:
+        snap.run(params(tmp_path, fake, backup_dir=str(tmp_path / "a-file" / "backups")))
+    assert below_a_file.value.message == f"backup_dir {tmp_path}/a-file/backups is below {tmp_path}/a-file, a file"
+    # Root may write anywhere but on a read-only file system: os.access answers for both.
+    monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(tmp_path))
+    with pytest.raises(InvalidInput) as read_only:
+        snap.run(params(tmp_path, fake, backup_dir=str(tmp_path / "new" / "backups")))
+    assert read_only.value.message == f"backup_dir {tmp_path}/new/backups cannot be created: {tmp_path} is not writable"
+    assert "new" not in os.listdir(tmp_path)
+
+
+def test_restore_data_dir_below_a_file_is_refused(tmp_path, fake):
+    (tmp_path / "a-file").write_text("")
+    args = {"path": str(fake["source"]), "data_dir": str(tmp_path / "a-file" / "data"), "etcdctl": fake["tool"]}
+    with pytest.raises(InvalidInput) as refused:
+        restore.restore({**args, "timeout": 30})
+    assert refused.value.message == f"data_dir {tmp_path}/a-file/data is below {tmp_path}/a-file, a file"
 
 
 def test_tls_defaults_to_kubeadm_files_for_https_only(tmp_path):

@@ -86,3 +86,24 @@ def test_with_retries_retries_a_transient_error_and_names_the_call_on_a_permanen
     with pytest.raises(ApiError, match="read node failed: 403 Forbidden") as info:
         api.with_retries(forbidden, "read node", sleep=lambda _s: None)
     assert info.value.details["status"] == 403
+
+
+def test_a_certificate_the_client_refuses_is_not_retried():
+    import ssl
+
+    from urllib3.exceptions import MaxRetryError, SSLError
+
+    refused = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    refused.verify_message = "unable to get local issuer certificate"
+    attempts = []
+
+    def untrusted():
+        attempts.append(1)
+        raise MaxRetryError(None, "/api/v1/nodes", reason=SSLError(refused))
+
+    with pytest.raises(ApiError) as raised:
+        api.with_retries(untrusted, "read node worker-1", sleep=lambda _s: None)
+    assert len(attempts) == 1
+    problem = "the API server's certificate was not accepted: unable to get local issuer certificate"
+    assert raised.value.message == f"read node worker-1 failed: {problem}"
+    assert raised.value.details["transient"] is False

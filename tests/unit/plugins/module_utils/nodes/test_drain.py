@@ -11,6 +11,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
     InvalidInput,
     OperationTimeout,
 )
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes import evictor
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.drain import Drain, DrainOptions
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.filters import (
     LOCAL_STORAGE_FATAL,
@@ -128,9 +129,12 @@ def test_missing_node_is_one_clear_line():
     [
         ({"pod_selector": "app in web"}, "pod_selector 'app in web' is not a valid label selector"),
         ({"timeout": 0}, "timeout must be a positive"),
-        ({"concurrency": 0}, "concurrency must be at least 1"),
+        ({"concurrency": 0}, "concurrency must be between 1 and 1000, got 0"),
+        ({"concurrency": 10**9}, "concurrency must be between 1 and 1000, got 1000000000"),
+        ({"timeout": 99999999999}, r"timeout 99999999999 is too long: at most 604800 seconds \(7 days\)"),
+        ({"grace_period": 10**12}, "grace_period 1000000000000 is too long"),
         ({"grace_period": -2}, "grace_period must be -1"),
-        ({"skip_wait_for_delete_timeout": -1}, "skip_wait_for_delete_timeout must be >= 0"),
+        ({"skip_wait_for_delete_timeout": -1}, "skip_wait_for_delete_timeout must be zero or a positive number"),
     ],
 )
 def test_bad_options_are_refused_before_any_call(params, text):
@@ -161,3 +165,35 @@ def test_forced_unmanaged_pod_is_evicted_with_a_warning():
     result = drain(api, ignore_daemonsets=True, force=True)
     assert "default/bare" in result["evicted"]
     assert result["warnings"] == ["default/bare: deleting Pods that declare no controller"]
+
+
+def test_an_unexpected_failure_mid_drain_still_reports_what_changed(monkeypatch):
+    api = FakeApi()
+    api.add_node("worker-1")
+    for i in range(3):
+        api.add_pod(make_pod(f"web-{i}"))
+    dispatch = evictor.Evictor._dispatch
+
+    def crash_once_something_was_evicted(self, pool, now):
+        if any(task.state in (evictor.REQUESTED, evictor.DONE) for task in self.tasks):
+            raise OverflowError("timestamp out of range for platform time_t")
+        return dispatch(self, pool, now)
+
+    monkeypatch.setattr(evictor.Evictor, "_dispatch", crash_once_something_was_evicted)
+    with pytest.raises(ClusterOpsError) as raised:
+        Drain(api, DrainOptions.from_params({"node": "worker-1", "timeout": 10})).run()
+    message, details = raised.value.message, raised.value.details
+    assert message.startswith("node_drain failed after it cordoned worker-1, evicted "), message
+    assert message.endswith(": OverflowError: timestamp out of range for platform time_t")
+    assert details["changed"] is True and details["unschedulable"] is True and details["evicted"], details
+    assert api.nodes["worker-1"]["spec"]["unschedulable"] is True
+
+
+def test_an_unexpected_failure_before_any_change_says_so(monkeypatch):
+    api = FakeApi()
+    api.add_node("worker-1")
+    monkeypatch.setattr(api, "list_pods", lambda node, selector: 1 / 0)
+    with pytest.raises(ClusterOpsError) as raised:
+        Drain(api, DrainOptions.from_params({"node": "worker-1"})).run()
+    assert raised.value.message == "node_drain failed before changing anything: ZeroDivisionError: division by zero"
+    assert raised.value.details["changed"] is False
