@@ -4,12 +4,29 @@
 
 from __future__ import annotations
 
+import json
+import math
+import sys
 import traceback
 from typing import Any, Callable
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ClusterOpsError
+
+
+def new_module(**kwargs: Any) -> AnsibleModule:
+    """``AnsibleModule(**kwargs)``; a number ansible-core cannot convert (YAML's ``.inf`` or ``.nan`` given for an
+    integer option raises inside its argument validation) fails with one line naming the option, not a
+    traceback."""
+    try:
+        return AnsibleModule(**kwargs)
+    except (OverflowError, ValueError) as exc:
+        params = _load_params()  # documented for modules that read their parameters themselves
+        bad = [name for name, value in params.items() if isinstance(value, float) and not math.isfinite(value)]
+        named = ", ".join(f"{name} {params[name]!r}" for name in sorted(bad)) or f"an option ({exc})"
+        print(json.dumps({"failed": True, "msg": f"{named}: not a finite number"}))
+        sys.exit(1)
 
 
 def run_module(

@@ -190,15 +190,13 @@ duration:
   sample: 0.412
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._cluster.info import run
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import new_module, run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = new_module(
         argument_spec={
             "include_pods": {"type": "bool", "default": True},
             "nodes": {"type": "list", "elements": "str"},

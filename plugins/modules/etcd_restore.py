@@ -189,10 +189,8 @@ duration:
   sample: 2.1
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd.restore import restore
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import new_module, run_module
 
 ARGUMENT_SPEC = {
     "path": {"type": "path", "required": True},
@@ -210,7 +208,7 @@ ARGUMENT_SPEC = {
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = new_module(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module, lambda: restore(module.params, module.check_mode))
 
 

@@ -215,10 +215,8 @@ save_duration:
   sample: 1.2
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._etcd.snapshot import run
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import new_module, run_module
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "verified"], "default": "present"},
@@ -240,7 +238,7 @@ ARGUMENT_SPEC = {
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=ARGUMENT_SPEC,
         required_if=[("state", "verified", ["path"])],
         supports_check_mode=True,

@@ -250,15 +250,13 @@ refused:
   sample: {"cannot delete Pods with local storage (use --delete-emptydir-data to override)": [default/cache-0]}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import new_module, run_module
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.drain import DRAIN_ARGSPEC, run
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={**DRAIN_ARGSPEC, **CONNECTION_ARGSPEC}, supports_check_mode=True)
+    module = new_module(argument_spec={**DRAIN_ARGSPEC, **CONNECTION_ARGSPEC}, supports_check_mode=True)
     run_module(
         module, lambda: run(module.params, check_mode=module.check_mode, diff=module._diff), needs_kubernetes=True
     )

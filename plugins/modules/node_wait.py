@@ -109,15 +109,13 @@ last_seen:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import new_module, run_module
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait import WAIT_ARGSPEC, run
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={**WAIT_ARGSPEC, **CONNECTION_ARGSPEC}, supports_check_mode=True)
+    module = new_module(argument_spec={**WAIT_ARGSPEC, **CONNECTION_ARGSPEC}, supports_check_mode=True)
     run_module(module, lambda: run(module.params), needs_kubernetes=True)
 
 

@@ -205,10 +205,8 @@ ok:
 
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import CONNECTION_ARGSPEC, api_client
-from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import run_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._module import new_module, run_module
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.skew import check, enforce
 
 VERSIONS_OPTIONS = {
@@ -230,7 +228,7 @@ def cluster_versions(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = new_module(
         argument_spec={
             "target_version": {"type": "str"},
             "versions": {"type": "dict", "options": VERSIONS_OPTIONS},
