@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: api_removals
 short_description: Find what the next Kubernetes minors will break - objects and clients using removed API versions
-version_added: 0.2.0
+version_added: 0.1.0
 author: cluster_ops contributors (@cluster-ops)
 description:
   - For each hop of the upgrade path to O(target_version) - the path M(cluster_ops.kubeadm.version_skew) plans,
@@ -37,7 +37,9 @@ options:
     description:
       - Scan without a cluster, as if it ran this version (for example in CI, on a GitOps checkout). Then only
         O(manifest_paths) are read and the connection options are not used.
-      - Without it the cluster's version is read (that of its oldest kube-apiserver).
+      - Without it the cluster's version is read, that of its oldest kube-apiserver as
+        M(cluster_ops.kubeadm.version_skew) reads it (the API server's C(/version) when no control-plane pod is
+        found).
     type: raw
   manifest_paths:
     description:
@@ -76,7 +78,8 @@ attributes:
 notes:
   - Needs get on the non-resource URL C(/metrics) (V(metrics)), list on the kinds a hop removes a version of
     (V(last_applied)), list and get on Secrets in every namespace (V(helm)), and what
-    M(cluster_ops.kubeadm.version_skew) reads to find the cluster's version (nodes, kube-system pods).
+    M(cluster_ops.kubeadm.version_skew) reads to find the cluster's version (nodes, kube-system pods). A cluster
+    whose control plane runs no pods there (a managed one) is placed by the API server's C(/version).
   - The metric counts the requests since the answering kube-apiserver started, and each instance of an HA control
     plane has its own; the one behind O(host) is read. A client that runs rarely (a monthly CronJob) may not have
     called yet.

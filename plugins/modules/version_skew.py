@@ -102,7 +102,7 @@ options:
       - The base of the per-minor package repositories probed by O(probe_newest_minor); a mirror or the lab's
         repository with the same layout (C(<base>/v1.NN/deb/InRelease)).
     type: str
-    default: https://pkgs.k8s.io/core:/stable:
+    default: "https://pkgs.k8s.io/core:/stable:"
   probe_timeout:
     description: Seconds the whole probe may take (more than 0, at most 300).
     type: float

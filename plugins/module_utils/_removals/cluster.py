@@ -24,6 +24,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api impor
     read_json,
     with_retries,
 )
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.version import shorten
 
 JSON = "application/json"
 # Metadata only (annotations and labels, no spec, no data): a fraction of the bytes of the full objects. A server
@@ -119,6 +120,18 @@ class ClusterReader:
         return with_retries(call, what, deadline=self.deadline)
 
 
+def server_minor(reader: ClusterReader) -> str:
+    """``v1.29``: the API server's own ``/version`` (``major``, ``minor``), for clusters whose control plane runs
+    no pods to read versions from (managed clusters). The minor only: vendor builds (``v1.29.4-eks-...``) are
+    not versions the model accepts, and the path needs nothing more."""
+    info = reader.get_json("/version", "reading the API server's /version")
+    major = "".join(c for c in str(info.get("major") or "") if c.isdigit())
+    minor = "".join(c for c in str(info.get("minor") or "") if c.isdigit())  # "29+" on some vendors' builds
+    if not major or not minor:
+        raise ApiError(f"the API server's /version has no major and minor: {shorten(info)}")
+    return f"v{major}.{minor}"
+
+
 # -- the metric ----------------------------------------------------------------------------------------------
 
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -154,7 +167,7 @@ def requested_deprecated_apis(reader: ClusterReader) -> list[dict[str, str]]:
 
 
 def list_path(api_version: str, resource: str) -> str:
-    group, _, version = api_version.rpartition("/")
+    group, _slash, version = api_version.rpartition("/")
     return f"/apis/{group}/{version}/{resource}" if group else f"/api/{version}/{resource}"
 
 

@@ -18,7 +18,7 @@ LOCATION_KEYS = ("file", "document", "item", "template", "release", "revision", 
 
 def minor(text: str) -> Version:
     """``"1.22"`` -> ``v1.22``."""
-    major, _, number = text.partition(".")
+    major, _dot, number = text.partition(".")
     return Version(int(major), int(number))
 
 
@@ -129,8 +129,8 @@ def _subject(entry: dict[str, Any]) -> str:
     return f"last_applied: {obj} (its kubectl last-applied-configuration)"
 
 
-def describe(entry: dict[str, Any]) -> str:
-    """One line: what, where, when it breaks, what to use instead and what else changes."""
+def describe(entry: dict[str, Any], with_migration: bool = True) -> str:
+    """One line: what, where, when it breaks, what to use instead and (``with_migration``) what else changes."""
     when = f"removed in {entry['removed_in']}" if entry["hop"] else f"already removed in {entry['removed_in']}"
     if entry["replacement"]:
         instead = f"use {entry['replacement']}"
@@ -141,6 +141,6 @@ def describe(entry: dict[str, Any]) -> str:
     else:
         instead = "see the deprecated API migration guide"
     line = f"{_subject(entry)}, {when}: {instead}"
-    if entry["migration"]:
+    if entry["migration"] and with_migration:
         line += f"; also: {entry['migration']}"
     return line

@@ -23,6 +23,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._removals.find
     CLUSTER_SOURCES,
     SOURCES,
     Collector,
+    describe,
     minor,
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._removals.table import (
@@ -312,7 +313,7 @@ def _stability(api_version: str) -> tuple[int, int, int]:
     number, stage, rest = version[1:], 2, 0
     for name, rank in (("alpha", 0), ("beta", 1)):
         if name in version:
-            number, _, tail = version[1:].partition(name)
+            number, _stage, tail = version[1:].partition(name)
             stage, rest = rank, int(tail or 0)
     return int(number or 0), stage, rest
 
@@ -347,7 +348,7 @@ def summary(result: dict[str, Any], shown: int = SHOWN) -> str:
         f"api_removals: {count} object{'s' if count != 1 else ''} use{'s' if count == 1 else ''} API versions "
         f"removed on the way from {result['cluster_version']} to {result['target_version']}: "
     )
-    line += "; ".join(entry["line"] for entry in findings[:shown])
+    line += "; ".join(describe(entry, with_migration=False) for entry in findings[:shown])
     if count > shown:
         line += f"; and {count - shown} more (see lines)"
     return line
@@ -369,8 +370,10 @@ def run(
         if connect is None or cluster_versions is None:
             raise ClusterOpsError("api_removals needs a connection to read the cluster")  # wiring, not input
         client = connect(params)
-        versions = cluster_versions(client)
         reader = cluster.ClusterReader(client, timeout=SCAN_TIMEOUT)
+        versions = cluster_versions(client)
+        if not versions.get("kube_apiserver"):  # no control-plane pods to read (a managed cluster): ask the server
+            versions = {"kube_apiserver": [cluster.server_minor(reader)]}
     planned = plan(versions, options.target)
     if planned.downgrade:
         raise InvalidInput(

@@ -41,7 +41,7 @@ def check_base_url(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"repo_base_url {shorten(value)} is not a URL: give e.g. {DEFAULT_REPO_BASE_URL!r}")
     text = value.strip()
-    scheme, _, rest = text.partition("://")
+    scheme, _sep, rest = text.partition("://")
     if scheme.lower() not in ("http", "https") or not rest or any(c.isspace() for c in text) or len(text) > 2048:
         raise InvalidInput(f"repo_base_url {shorten(value)} is not an http(s) URL: give e.g. {DEFAULT_REPO_BASE_URL!r}")
     return text

@@ -18,6 +18,7 @@ pattern is tried, so no input costs more than a few microseconds.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -200,9 +201,9 @@ class Version:
 
 def number_hint(what: str, value: float) -> str:
     """The message for a version that arrived as a number: YAML reads an unquoted ``1.30`` as the float 1.3."""
-    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+    if isinstance(value, float) and math.isfinite(value):
         shown = repr(value)
-        whole, _, fraction = shown.partition(".")
+        whole, _dot, fraction = shown.partition(".")
         if "e" not in shown and len(fraction) == 1 and whole.lstrip("-").isdigit():
             meant = f"{shown}0"  # 1.3 was most likely 1.30: minors 1.1 to 1.9 are from 2015-2017
             return f'{what} {shown} arrived as a number (YAML reads {meant} as {shown}): quote it, e.g. "{meant}"'

@@ -65,7 +65,7 @@ def _page(items: Items, start: int, stop: int) -> list[dict[str, Any]]:
 def _labels_match(item: dict[str, Any], selector: str) -> bool:
     labels = (item.get("metadata") or {}).get("labels") or {}
     for term in selector.split(","):
-        key, _, value = term.partition("=")
+        key, _eq, value = term.partition("=")
         if labels.get(key) != value:
             return False
     return True

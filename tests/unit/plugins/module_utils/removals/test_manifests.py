@@ -49,7 +49,7 @@ def test_list_kinds_are_read_item_by_item(tmp_path):
         "apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: RoleList\nitems:\n"
         "- apiVersion: rbac.authorization.k8s.io/v1beta1\n  kind: Role\n  metadata: {name: reader}\n"
     )
-    result, _ = scan([tmp_path])
+    result, _warnings = scan([tmp_path])
     assert where(result) == [("list.json", 0, 1, "Ingress", "old"), ("typed.yml", 0, 0, "Role", "reader")]
     assert result["findings"][0]["line"].startswith(
         f"manifests: extensions/v1beta1 Ingress old ({tmp_path / 'list.json'}, document 0, item 1), removed in v1.22"
@@ -88,17 +88,17 @@ def test_hidden_directories_and_other_extensions_are_skipped_but_a_named_file_is
     (tmp_path / ".git" / "old.yaml").write_text(INGRESS)
     (tmp_path / "README.md").write_text(INGRESS)
     (tmp_path / "ingress.yaml.j2").write_text(INGRESS)
-    result, _ = scan([tmp_path])
+    result, _warnings = scan([tmp_path])
     assert result["findings"] == []
     assert result["sources"]["manifests"]["files"] == 0
-    named, _ = scan([tmp_path / "ingress.yaml.j2"])
+    named, _warnings = scan([tmp_path / "ingress.yaml.j2"])
     assert where(named) == [("ingress.yaml.j2", 0, None, "Ingress", "web")]
 
 
 def test_a_file_reached_twice_is_read_once(tmp_path):
     (tmp_path / "app.yaml").write_text(INGRESS)
     (tmp_path / "link.yaml").symlink_to(tmp_path / "app.yaml")
-    result, _ = scan([tmp_path, tmp_path / "app.yaml"])
+    result, _warnings = scan([tmp_path, tmp_path / "app.yaml"])
     assert len(result["findings"]) == 1
 
 

@@ -245,7 +245,9 @@ def test_fail_on_findings_names_the_count_and_the_first_few_and_lists_every_obje
     message = caught.value.message
     assert message.startswith("api_removals: 5 objects use API versions removed on the way from v1.24.17 to v1.26.0: ")
     assert message.endswith("; and 2 more (see lines)")
-    assert details["lines"][0] in message and details["lines"][3] not in message
+    shown = [line.partition("; also: ")[0] for line in details["lines"]]  # the message leaves out the migrations
+    assert shown[0] in message and shown[2] in message and shown[3] not in message
+    assert "also:" not in message
     assert "\n" not in message
     clean = scan(FakeApiServer(), fail_on_findings=True, sources=["metrics"])
     assert clean["findings"] == [] and clean["counts"]["total"] == 0
@@ -338,3 +340,16 @@ def test_memory_is_one_page_not_the_whole_list():
         tracemalloc.stop()
     assert len(result["findings"]) == 6
     assert peak < 7 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_a_cluster_without_control_plane_pods_is_placed_by_its_version_endpoint():
+    server = FakeApiServer(metrics=METRICS)
+    server.objects["/version"] = {"major": "1", "minor": "24+", "gitVersion": "v1.24.17-eks-4f4795d"}
+    result = run(
+        {"target_version": "1.25", "sources": ["metrics"]},
+        connect=lambda _params: server.client(),
+        cluster_versions=lambda _client: {"kube_apiserver": [], "kubelet": {"ip-10-0-0-1": "v1.24.17-eks-4f4795d"}},
+    )
+    assert result["cluster_version"] == "v1.24"
+    assert result["path"] == ["v1.25.0"]
+    assert server.paths() == ["/version", "/metrics"]

@@ -59,7 +59,7 @@ def test_probe_skips_missing_minors_below_the_first_one_found():
 
 def test_probe_follows_redirects_and_takes_404_for_missing():
     with serve(RepoServer(LAB_MINORS, redirect=True, missing_status=404)) as repo:
-        found, _ = probe_newest_minor(repo.base_url, parse("v1.35.0"), timeout=5)
+        found, _probes = probe_newest_minor(repo.base_url, parse("v1.35.0"), timeout=5)
     assert str(found) == "v1.37"
     assert any(path.startswith("/cdn/") for path in repo.requests)
 
