@@ -95,7 +95,8 @@ def validate(params: dict[str, Any]) -> Options:
         raise InvalidInput(f"manifest_paths is given but sources {list(sources)} leaves out manifests")
     if ("manifests" in sources or "helm" in sources) and not manifests.HAS_YAML:
         manifests.require_yaml()
-    fail = params.get("fail_on_findings", False)
+    fail = params.get("fail_on_findings")
+    fail = False if fail is None else fail
     if not isinstance(fail, bool):
         raise InvalidInput(f"fail_on_findings {shorten(fail)} is not a boolean")
     return Options(target, current, tuple(paths), sources, explicit, fail)
