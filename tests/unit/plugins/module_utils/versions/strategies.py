@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis caches (unicode tables, constants) outside the checkout: nothing lands in the collection's build.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "cluster_ops-hypothesis"))
 
 PRE = st.sampled_from(["alpha", "beta", "rc"])
 SMALL = st.integers(min_value=0, max_value=60)
