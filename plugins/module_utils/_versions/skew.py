@@ -13,13 +13,25 @@ first hop). So a kubelet that the first hop would leave too far behind is an err
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions import support as support_module
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.support import (
+    DEFAULT_REPO_BASE_URL,
+    check_base_url,
+    check_timeout,
+)
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.version import Version
 
 ERROR = "error"
 WARNING = "warning"
+
+# The longest upgrade path planned at once. Kubernetes releases three minors a year and patches the newest three,
+# so twelve hops is four years of releases: a cluster further behind has been unpatched for three years and is
+# better upgraded in stages, and a target further ahead is a typo ("1.330", "1.9999"). The path is never built
+# longer than this, whatever the input.
+MAX_HOPS = 12
 
 CONTROL_PLANE = ("kube_apiserver", "kube_controller_manager", "kube_scheduler")  # lists, one item an instance
 PER_NODE = ("kubelet", "kube_proxy")  # dicts node name -> version
@@ -229,12 +241,80 @@ def upgrade_path(
         raise InvalidInput(f"target_version {target} is not of major {current.major}: the path has no hops across")
     if target <= current:
         return []
+    if target.minor - current.minor > MAX_HOPS:
+        raise InvalidInput(too_far(target, current))
     hops = []
     for minor in range(current.minor + 1, target.minor):
         candidates = [newest_release(available or [], current.major, minor) or Version(current.major, minor, 0)]
         candidates += [v for v in running if v.is_release and (v.major, v.minor) == (current.major, minor)]
         hops.append(max(candidates))
     return [*hops, target]
+
+
+def too_far(target: Version, current: Version) -> str:
+    return (
+        f"target_version {target.raw!r} is {target.minor - current.minor} minors ahead of the cluster's {current}: "
+        f"at most {MAX_HOPS} hops are planned at once (upgrade in stages, or check the value)"
+    )
+
+
+def check_target_bounds(target: Version, current: Version, newest: Optional[Version] = None) -> None:
+    """Refuse, naming the value, a target beyond the newest released minor (when known) or more than ``MAX_HOPS``
+    minors ahead of ``current``; cheap, so it runs before anything is probed or planned."""
+    if target.major != current.major:
+        raise InvalidInput(
+            f"target_version {target.raw!r} is not of major {current.major}: the path has no hops across"
+        )
+    if newest is not None and (target.major, target.minor) > (newest.major, newest.minor):
+        raise InvalidInput(
+            f"target_version {target.raw!r} is beyond the newest released minor v{newest.major}.{newest.minor}: "
+            "no such release exists yet"
+        )
+    if target.minor - current.minor > MAX_HOPS:
+        raise InvalidInput(too_far(target, current))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The upgrade path of a cluster: where it is, where it goes, and the hops."""
+
+    state: State
+    current: Version  # the cluster's version: its oldest apiserver
+    control_plane: Version  # the newest control-plane component
+    target: Optional[Version]  # resolved to a release; None without a target
+    hops: tuple[Version, ...]
+    downgrade: bool  # the target is older than the control plane: no hops
+
+
+def parse_available(available_versions: Optional[list[Any]]) -> Optional[list[Version]]:
+    if available_versions is None:
+        return None
+    if not isinstance(available_versions, list):
+        raise InvalidInput(f"available_versions {available_versions!r} is not a list of versions")
+    return [Version.parse(v, f"available_versions[{i}]") for i, v in enumerate(available_versions)]
+
+
+def plan(
+    versions: dict[str, Any],
+    target_version: Any = None,
+    available_versions: Optional[list[Any]] = None,
+    newest: Optional[Version] = None,
+) -> Plan:
+    """The upgrade path from ``versions`` to ``target_version``: the one engine both version_skew and api_removals
+    use. Bad values, a target beyond ``newest`` or more than ``MAX_HOPS`` minors ahead raise InvalidInput."""
+    state = read_versions(versions)
+    current = cluster_version(state)
+    available = parse_available(available_versions)
+    control_plane = max(v for key in CONTROL_PLANE for v in versions_of(state, key))
+    if target_version is None:
+        return Plan(state, current, control_plane, None, (), False)
+    requested = Version.parse(target_version, "target_version")
+    check_target_bounds(requested, current, newest)
+    target = resolve_target(requested, control_plane, available)
+    if target < control_plane:
+        return Plan(state, current, control_plane, target, (), True)
+    running = tuple(v for key in CONTROL_PLANE for v in versions_of(state, key))
+    return Plan(state, current, control_plane, target, tuple(upgrade_path(current, target, available, running)), False)
 
 
 def hop_state(state: State, hop: Version, previous: Optional[Version]) -> State:
@@ -250,61 +330,57 @@ def hop_state(state: State, hop: Version, previous: Optional[Version]) -> State:
 
 def check(
     versions: dict[str, Any],
-    target_version: Optional[str] = None,
-    available_versions: Optional[list[str]] = None,
+    target_version: Any = None,
+    available_versions: Optional[list[Any]] = None,
+    newest: Optional[Version] = None,
+    support: Optional[dict[str, Any]] = None,
 ) -> dict[str, Any]:
-    """Judge ``versions`` now and during each hop towards ``target_version``; the module's result."""
-    state = read_versions(versions)
-    current = cluster_version(state)
-    available = None
-    if available_versions is not None:
-        available = [Version.parse(v, f"available_versions[{i}]") for i, v in enumerate(available_versions)]
+    """Judge ``versions`` now and during each hop towards ``target_version``; the module's result.
+
+    ``newest`` (the newest released minor, when known) bounds the target; ``support`` is returned as is.
+    """
+    planned = plan(versions, target_version, available_versions, newest)
+    state, current, control_plane, target = planned.state, planned.current, planned.control_plane, planned.target
+    available = parse_available(available_versions)
     violations = judge(state)
-    hops: list[Version] = []
+    hops = list(planned.hops)
     checked_hops = []
-    target = None
-    if target_version is not None:
-        control_plane = max(v for key in CONTROL_PLANE for v in versions_of(state, key))
-        target = resolve_target(Version.parse(target_version, "target_version"), control_plane, available)
-        if target < control_plane:
-            violations.append(
+    if planned.downgrade and target is not None:
+        violations.append(
+            violation(
+                "no_downgrade",
+                "kube_apiserver",
+                None,
+                control_plane,
+                f"target_version {target} is older than the control plane's {control_plane}: "
+                "downgrades are not supported",
+                ERROR,
+                target,
+            )
+        )
+    previous = None
+    for number, hop in enumerate(hops, 1):
+        when = f"during hop {number} of {len(hops)} (control plane at {hop}): "
+        found = judge(hop_state(state, hop, previous), hop, when)
+        if available is not None and hop not in available:
+            found.append(
                 violation(
-                    "no_downgrade",
+                    "hop_available",
                     "kube_apiserver",
                     None,
-                    control_plane,
-                    f"target_version {target} is older than the control plane's {control_plane}: "
-                    "downgrades are not supported",
+                    hop,
+                    f"{when}{hop} is not among available_versions"
+                    + ("" if hop is target else f" (no release of {hop.minor_line} is)"),
                     ERROR,
-                    target,
+                    hop,
                 )
             )
-        else:
-            running = tuple(v for key in CONTROL_PLANE for v in versions_of(state, key))
-            hops = upgrade_path(current, target, available, running)
-        previous = None
-        for number, hop in enumerate(hops, 1):
-            when = f"during hop {number} of {len(hops)} (control plane at {hop}): "
-            found = judge(hop_state(state, hop, previous), hop, when)
-            if available is not None and hop not in available:
-                found.append(
-                    violation(
-                        "hop_available",
-                        "kube_apiserver",
-                        None,
-                        hop,
-                        f"{when}{hop} is not among available_versions"
-                        + ("" if hop is target else f" (no release of {hop.minor_line} is)"),
-                        ERROR,
-                        hop,
-                    )
-                )
-            errors = sum(v["severity"] == ERROR for v in found)
-            checked_hops.append({"version": str(hop), "ok": not errors, "errors": errors})
-            # A problem already reported (a kubelet too old now) is not repeated for every later hop.
-            seen = {(v["rule"], v["component"], v["node"]) for v in violations}
-            violations.extend(v for v in found if (v["rule"], v["component"], v["node"]) not in seen)
-            previous = hop
+        errors = sum(v["severity"] == ERROR for v in found)
+        checked_hops.append({"version": str(hop), "ok": not errors, "errors": errors})
+        # A problem already reported (a kubelet too old now) is not repeated for every later hop.
+        seen = {(v["rule"], v["component"], v["node"]) for v in violations}
+        violations.extend(v for v in found if (v["rule"], v["component"], v["node"]) not in seen)
+        previous = hop
     return {
         "changed": False,
         "current": as_dict(state),
@@ -314,6 +390,7 @@ def check(
         "checked_hops": checked_hops,
         "violations": violations,
         "ok": not any(v["severity"] == ERROR for v in violations),
+        "support": support,
     }
 
 
@@ -332,3 +409,47 @@ def enforce(result: dict[str, Any], fail_on_violation: bool = True) -> dict[str,
         details = {k: v for k, v in result.items() if k != "changed"}
         raise SkewViolation(summary(result), **details)
     return result
+
+
+# -- the module's entry point --------------------------------------------------------------------------------
+
+
+def validate(params: dict[str, Any]) -> dict[str, Any]:
+    """Every option of version_skew checked before anything is read or probed; InvalidInput names the first bad
+    one. Returns the parsed values (``target``, ``available``, ``newest``, ``repo_base_url``, ``probe_timeout``)."""
+    if params.get("versions") is not None:
+        read_versions(params["versions"])
+    target = params.get("target_version")
+    newest = params.get("newest_minor")
+    return {
+        "target": Version.parse(target, "target_version") if target is not None else None,
+        "available": parse_available(params.get("available_versions")),
+        "newest": Version.parse(newest, "newest_minor") if newest is not None else None,
+        "repo_base_url": check_base_url(params.get("repo_base_url") or DEFAULT_REPO_BASE_URL),
+        "probe_timeout": check_timeout(params["probe_timeout"] if params.get("probe_timeout") is not None else 10),
+    }
+
+
+def run(
+    params: dict[str, Any],
+    read_cluster: Callable[[], dict[str, Any]],
+    opener: Optional[Callable[[str, float], int]] = None,
+) -> dict[str, Any]:
+    """version_skew's logic: validate every option, read the versions (``read_cluster`` without ``versions``),
+    bound the target, find the newest minor (``newest_minor``, or the repository probe when asked), judge."""
+    options = validate(params)
+    versions = params["versions"] if params.get("versions") is not None else read_cluster()
+    current = cluster_version(read_versions(versions))
+    target, newest = options["target"], options["newest"]
+    if target is not None:
+        check_target_bounds(target, current, newest)  # before any probe: a typo costs no request
+    window = None
+    if newest is not None:
+        window = support_module.support_window(current, newest, "newest_minor", target)
+    elif params.get("probe_newest_minor"):
+        newest, probes = support_module.probe_newest_minor(
+            options["repo_base_url"], current, options["probe_timeout"], opener or support_module.http_status
+        )
+        window = support_module.support_window(current, newest, "probe", target, probes)
+    result = check(versions, params.get("target_version"), params.get("available_versions"), newest, window)
+    return enforce(result, params.get("fail_on_violation", True))

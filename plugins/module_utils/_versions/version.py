@@ -11,16 +11,22 @@ Accepted forms (a leading ``v`` is optional everywhere)::
     v1.30.2+k3s1                          semver build metadata: accepted, kept in ``raw``, ignored in order
 
 Anything else (vendor suffixes like ``-gke.100``, ``1.x``, ``banana``) raises ``InvalidInput`` naming the value.
+A number (YAML reads an unquoted ``1.30`` as the float 1.3) is refused with a "quote it" hint, digits are ASCII
+only (``v1.٣٠`` is no version), and a value longer than ``MAX_LENGTH`` characters is refused before any
+pattern is tried, so no input costs more than a few microseconds.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import InvalidInput
 
 PRE_RELEASES = ("alpha", "beta", "rc")
+# The longest accepted text: an image reference with a registry, a path, a tag and a sha256 digest fits easily.
+MAX_LENGTH = 256
 _RELEASE_RANK = len(PRE_RELEASES)
 
 _VERSION = re.compile(
@@ -32,10 +38,10 @@ _VERSION = re.compile(
       (?:\+(?P<build>[0-9A-Za-z.-]+))?        # semver build metadata: +k3s1
     )?$
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 # An image reference: anything up to the last '/', a name, ':' and the tag; an optional digest.
-_IMAGE = re.compile(r"^(?:[^\s@]*/)?[a-z0-9][a-z0-9._-]*:(?P<tag>[^\s:/@]+)(?:@sha256:[0-9a-f]{64})?$")
+_IMAGE = re.compile(r"^(?:[^\s@]*/)?[a-z0-9][a-z0-9._-]*:(?P<tag>[^\s:/@]+)(?:@sha256:[0-9a-f]{64})?$", re.ASCII)
 
 
 class Version:
@@ -84,9 +90,14 @@ class Version:
         if isinstance(value, Version):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise InvalidInput(f"{what} {value!r} is a number, not a version: quote it (unquoted YAML 1.30 is 1.3)")
+            raise InvalidInput(number_hint(what, value))
         if not isinstance(value, str):
-            raise InvalidInput(f"{what} {value!r} is not a Kubernetes version: give a string like 'v1.30.2'")
+            raise InvalidInput(f"{what} {shorten(value)} is not a Kubernetes version: give a string like 'v1.30.2'")
+        if len(value) > MAX_LENGTH:
+            raise InvalidInput(
+                f"{what} {shorten(value, 60)} ({len(value)} characters) is too long to be a Kubernetes version "
+                f"(at most {MAX_LENGTH})"
+            )
         text = value.strip()
         image = _IMAGE.match(text)
         if image:
@@ -94,8 +105,8 @@ class Version:
         match = _VERSION.match(text)
         if not match:
             raise InvalidInput(
-                f"{what} {value!r} is not a Kubernetes version (expected forms like v1.30.2, 1.30, v1.31.0-rc.1, "
-                "1.30.2-1.1 or registry.k8s.io/kube-apiserver:v1.30.2)"
+                f"{what} {shorten(value)} is not a Kubernetes version (expected forms like v1.30.2, 1.30, "
+                "v1.31.0-rc.1, 1.30.2-1.1 or registry.k8s.io/kube-apiserver:v1.30.2)"
             )
         number = match.group("pre_number")
         patch = match.group("patch")
@@ -186,6 +197,27 @@ class Version:
 
     def __ge__(self, other: Version) -> bool:
         return self._key >= other._key
+
+
+def number_hint(what: str, value: float) -> str:
+    """The message for a version that arrived as a number: YAML reads an unquoted ``1.30`` as the float 1.3."""
+    if isinstance(value, float) and math.isfinite(value):
+        shown = repr(value)
+        whole, _dot, fraction = shown.partition(".")
+        if "e" not in shown and len(fraction) == 1 and whole.lstrip("-").isdigit():
+            meant = f"{shown}0"  # 1.3 was most likely 1.30: minors 1.1 to 1.9 are from 2015-2017
+            return f'{what} {shown} arrived as a number (YAML reads {meant} as {shown}): quote it, e.g. "{meant}"'
+        if "e" not in shown:
+            return f'{what} {shown} arrived as a number: quote it, e.g. "{shown}"'
+    return f'{what} {value!r} arrived as a number, not a version: quote it, e.g. "1.30"'
+
+
+def shorten(value: Any, limit: int = MAX_LENGTH) -> str:
+    """``repr(value)``, cut to about ``limit`` characters (a message names the value, it does not echo megabytes)."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "..."
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def parse(value: Any, what: str = "version") -> Version:

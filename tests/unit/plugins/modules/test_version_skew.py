@@ -147,3 +147,88 @@ def test_reads_recorded_cluster_json_through_cluster_info(capsys, monkeypatch):
         "/api/v1/namespaces/kube-system/pods",
         "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy",
     }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            {"target_version": 1.3, "versions": control_plane("v1.30.2")},
+            'target_version 1.3 arrived as a number (YAML reads 1.30 as 1.3): quote it, e.g. "1.30"',
+        ),
+        (
+            {"versions": {"kube_apiserver": [1.3]}},
+            'versions.kube_apiserver[0] 1.3 arrived as a number (YAML reads 1.30 as 1.3): quote it, e.g. "1.30"',
+        ),
+        (
+            {"versions": {**control_plane("v1.30.2"), "kubectl": 1.3}},
+            'versions.kubectl 1.3 arrived as a number (YAML reads 1.30 as 1.3): quote it, e.g. "1.30"',
+        ),
+        (
+            {"versions": control_plane("v1.30.2"), "available_versions": [1.31]},
+            'available_versions[0] 1.31 arrived as a number: quote it, e.g. "1.31"',
+        ),
+        (
+            {"versions": control_plane("v1.30.2"), "newest_minor": 1.35},
+            'newest_minor 1.35 arrived as a number: quote it, e.g. "1.35"',
+        ),
+        (
+            {"versions": control_plane("v1.30.2"), "target_version": "1.9999"},
+            "target_version '1.9999' is 9969 minors ahead of the cluster's v1.30.2: at most 12 hops are planned "
+            "at once (upgrade in stages, or check the value)",
+        ),
+        (
+            {"versions": control_plane("v1.34.2"), "target_version": "1.37", "newest_minor": "1.35"},
+            "target_version '1.37' is beyond the newest released minor v1.35: no such release exists yet",
+        ),
+        (
+            {"versions": control_plane("v1.34.2"), "repo_base_url": "pkgs.k8s.io"},
+            "repo_base_url 'pkgs.k8s.io' is not an http(s) URL: give e.g. 'https://pkgs.k8s.io/core:/stable:'",
+        ),
+    ],
+)
+def test_hostile_but_fair_values_are_refused_in_one_line(capsys, args, message):
+    result = run(capsys, args)
+    assert result["failed"] is True
+    assert result["msg"] == message
+
+
+def test_a_number_is_refused_before_the_cluster_is_read(capsys, monkeypatch):
+    monkeypatch.setattr(connection, "HAS_KUBERNETES", True)
+    monkeypatch.setattr(version_skew, "cluster_versions", lambda params: pytest.fail("the cluster was read"))
+    result = run(capsys, {"kubeconfig": "/tmp/admin.conf", "target_version": 1.3})
+    assert result["msg"].startswith("target_version 1.3 arrived as a number")
+
+
+def test_support_from_a_probe_of_a_local_repository(capsys):
+    from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.versions.repo_server import (
+        RepoServer,
+        serve,
+    )
+
+    with serve(RepoServer(range(33, 38))) as repo:
+        result = run(
+            capsys,
+            {
+                "versions": control_plane("v1.34.2"),
+                "target_version": "1.35",
+                "probe_newest_minor": True,
+                "repo_base_url": repo.base_url,
+                "probe_timeout": 5,
+            },
+        )
+    assert "failed" not in result
+    assert result["support"]["newest_minor"] == "v1.37"
+    assert result["support"]["summary"] == (
+        "v1.34 is no longer supported (since v1.37 was released); 3 minors behind the newest (v1.37), "
+        "the supported minors are v1.35, v1.36, v1.37"
+    )
+    assert result["support"]["supported"] is False
+    assert [p["status"] for p in result["support"]["probes"]] == [200, 200, 200, 200, 403]
+    assert result["upgrade_path"] == ["v1.35.0"]
+
+
+def test_no_probe_without_asking(capsys):
+    result = run(capsys, {"versions": control_plane("v1.34.2"), "repo_base_url": "http://127.0.0.1:9/core:/stable:"})
+    assert result["support"] is None
+    assert "failed" not in result

@@ -6,11 +6,14 @@ import pytest
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._versions.skew import (
+    MAX_HOPS,
     SKEW_POLICY,
     SkewViolation,
     check,
     enforce,
+    plan,
     read_versions,
+    run,
     summary,
     upgrade_path,
 )
@@ -411,3 +414,135 @@ def test_summary_shows_the_first_errors_and_counts_the_rest():
     assert line.startswith("version skew: 5 errors: kubelet v1.25.0 on node w0 ")
     assert line.count("kubelet v1.25.0") == 3
     assert line.endswith("; and 2 more (see violations)")
+
+
+# -- bounds and hostile-but-fair input -----------------------------------------------------------------------
+
+
+def test_the_longest_path_allowed_is_max_hops():
+    target = f"1.{30 + MAX_HOPS}"
+    result = check(cluster("v1.30.2"), target)
+    assert len(result["upgrade_path"]) == MAX_HOPS
+    assert result["upgrade_path"][-1] == f"v1.{30 + MAX_HOPS}.0"
+
+
+@pytest.mark.parametrize("target", [f"1.{31 + MAX_HOPS}", "1.9999", "v1.9999.0", "1." + "9" * 200])
+def test_a_target_too_far_ahead_is_refused_in_one_line_naming_it(target):
+    with pytest.raises(InvalidInput) as caught:
+        check(cluster("v1.30.2"), target)
+    message = caught.value.message
+    assert message.startswith(f"target_version {target!r} is ")
+    assert f"minors ahead of the cluster's v1.30.2: at most {MAX_HOPS} hops" in message
+    assert "\n" not in message
+
+
+def test_upgrade_path_itself_never_builds_more_than_max_hops():
+    with pytest.raises(InvalidInput, match=f"at most {MAX_HOPS} hops"):
+        upgrade_path(parse("v1.30.2"), parse("v1.99999999.0"))
+
+
+def test_a_target_beyond_the_newest_minor_is_refused():
+    with pytest.raises(InvalidInput) as caught:
+        check(cluster("v1.34.2"), "v1.36.0", newest=parse("1.35"))
+    assert caught.value.message == (
+        "target_version 'v1.36.0' is beyond the newest released minor v1.35: no such release exists yet"
+    )
+    assert check(cluster("v1.34.2"), "v1.35.1", newest=parse("1.35"))["upgrade_path"] == ["v1.35.1"]
+
+
+def test_a_target_of_another_major_is_refused_naming_it():
+    with pytest.raises(InvalidInput, match=r"^target_version '2\.0' is not of major 1"):
+        check(cluster("v1.34.2"), "2.0")
+
+
+def test_plan_is_the_path_api_removals_reuses():
+    planned = plan(cluster(["v1.31.2", "v1.30.4"]), "1.33")
+    assert str(planned.current) == "v1.30.4"
+    assert [str(h) for h in planned.hops] == ["v1.31.2", "v1.32.0", "v1.33.0"]
+    assert planned.downgrade is False
+    assert plan(cluster("v1.31.2"), "1.30").downgrade is True
+
+
+@pytest.mark.parametrize(
+    ("versions", "target", "available", "needle"),
+    [
+        (
+            cluster("v1.30.2"),
+            1.3,
+            None,
+            'target_version 1.3 arrived as a number (YAML reads 1.30 as 1.3): quote it, e.g. "1.30"',
+        ),
+        (cluster("v1.30.2"), 1.31, None, 'target_version 1.31 arrived as a number: quote it, e.g. "1.31"'),
+        (cluster("v1.30.2"), 2, None, "target_version 2 arrived as a number"),
+        (cluster("v1.30.2"), "1.31", [1.31], "available_versions[0] 1.31 arrived as a number"),
+        ({"kube_apiserver": [1.3]}, None, None, "versions.kube_apiserver[0] 1.3 arrived as a number"),
+        ({"kube_apiserver": ["v1.30.2"], "kubelet": {"w1": 1.3}}, None, None, "versions.kubelet.w1 1.3 arrived"),
+        ({"kube_apiserver": ["v1.30.2"], "kubectl": 1.3}, None, None, "versions.kubectl 1.3 arrived as a number"),
+    ],
+)
+def test_numbers_get_the_quote_it_hint(versions, target, available, needle):
+    with pytest.raises(InvalidInput) as caught:
+        check(versions, target, available)
+    assert needle in caught.value.message
+
+
+def test_run_checks_every_option_before_reading_the_cluster():
+    reads = []
+
+    def read_cluster():
+        reads.append(True)
+        return cluster("v1.30.2")
+
+    for params in (
+        {"target_version": "1.x"},
+        {"available_versions": ["soon"]},
+        {"newest_minor": 1.35},
+        {"repo_base_url": "file:///etc/passwd"},
+        {"probe_timeout": -1},
+    ):
+        with pytest.raises(InvalidInput):
+            run(params, read_cluster)
+    assert reads == []
+
+
+def test_run_refuses_a_far_target_before_any_probe():
+    asked = []
+
+    def opener(url, timeout):
+        asked.append(url)
+        return 200
+
+    with pytest.raises(InvalidInput, match="9969 minors ahead"):
+        run({"target_version": "1.9999", "probe_newest_minor": True}, lambda: cluster("v1.30.2"), opener)
+    assert asked == []
+
+
+def test_run_probes_only_when_asked_and_reports_the_support_window():
+    asked = []
+
+    def opener(url, timeout):
+        asked.append(url)
+        return 200 if "/v1.34/" in url or "/v1.35/" in url else 403
+
+    offline = run({"target_version": "1.35"}, lambda: cluster("v1.34.2"), opener)
+    assert offline["support"] is None
+    assert asked == []
+    probed = run({"target_version": "1.35", "probe_newest_minor": True}, lambda: cluster("v1.34.2"), opener)
+    assert len(asked) == 3  # v1.34, v1.35, and v1.36: the first 403
+    assert (
+        probed["support"]["summary"] == "v1.34 is supported until v1.37 is released; 1 minor behind the newest (v1.35)"
+    )
+    assert probed["support"]["source"] == "probe"
+    assert probed["support"]["target_supported"] is True
+    with pytest.raises(InvalidInput, match=r"'1\.36' is beyond the newest released minor v1\.35"):
+        run({"target_version": "1.36", "probe_newest_minor": True}, lambda: cluster("v1.34.2"), opener)
+
+
+def test_newest_minor_skips_the_probe():
+    def opener(url, timeout):
+        raise AssertionError("no probe when newest_minor is given")
+
+    result = run({"newest_minor": "1.35", "probe_newest_minor": True}, lambda: cluster("v1.31.2"), opener)
+    assert result["support"]["source"] == "newest_minor"
+    assert result["support"]["supported"] is False
+    assert result["support"]["minors_behind"] == 4
