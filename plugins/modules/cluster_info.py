@@ -124,6 +124,11 @@ nodes:
     pods:
       description: How many pods are bound to the node. Only with O(include_pods).
       type: int
+    cordoned_by:
+      description:
+        - V(cluster_ops.kubeadm) when this collection cordoned the node (annotation C(cluster-ops.io/cordoned-by),
+          removed when it uncordons it), else null; a cordoned node without it was cordoned by someone else.
+      type: str
 control_plane:
   description:
     - Control-plane node -> the image tags of its kubeadm static pods (C(kube_apiserver),

@@ -12,6 +12,9 @@ author: cluster_ops contributors (@cluster-ops)
 description:
   - O(state=cordon) and O(state=uncordon) set the node's C(spec.unschedulable); the task is changed only when
     that value changes.
+  - A node this module cordons gets the annotation C(cluster-ops.io/cordoned-by=cluster_ops.kubeadm), which
+    uncordoning removes, so that a later run can tell its own cordon from an administrator's
+    (RV(cluster_ops.kubeadm.cluster_info#module:nodes.cordoned_by)).
   - O(state=drain) does what C(kubectl drain) does, with the same filters, in the same order and with the same
     messages. The node's pods are listed and judged before anything changes; if any pod is refused (a
     DaemonSet pod without O(ignore_daemonsets), a pod with C(emptyDir) storage without

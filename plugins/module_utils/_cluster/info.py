@@ -27,6 +27,7 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._errors import
 )
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.api import PAGE_SIZE, call_json, paginate
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client as connect
+from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.api import CORDONED_BY
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._options import check_seconds
 
 try:
@@ -66,6 +67,7 @@ def summarize_node(node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "taints": taints,
         "kubelet_version": (status.get("nodeInfo") or {}).get("kubeletVersion"),
         "internal_ip": internal_ips[0] if internal_ips else None,
+        "cordoned_by": (metadata.get("annotations") or {}).get(CORDONED_BY),
     }
 
 

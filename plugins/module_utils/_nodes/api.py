@@ -24,6 +24,10 @@ except ImportError:  # reported by run_module(needs_kubernetes=True)
     k8s_client = None  # type: ignore[assignment]
 
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+# Set on a node the collection cordoned, removed when it uncordons it: a later run can tell its own cordon from an
+# administrator's, which it must keep.
+CORDONED_BY = "cluster-ops.io/cordoned-by"
+CORDONED_BY_VALUE = "cluster_ops.kubeadm"
 WATCH_SECONDS = 30  # the server ends each watch after this; the watcher reconnects from the last resourceVersion
 
 
@@ -120,7 +124,10 @@ class ClientNodeApi:
         return call_json(self.core.read_node, f"read node {name}", deadline=self.deadline, name=name)
 
     def set_unschedulable(self, name: str, value: bool) -> dict[str, Any]:
-        body = {"spec": {"unschedulable": True if value else None}}
+        body = {
+            "metadata": {"annotations": {CORDONED_BY: CORDONED_BY_VALUE if value else None}},
+            "spec": {"unschedulable": True if value else None},
+        }
         return call_json(
             self.core.patch_node,
             f"patch node {name}",

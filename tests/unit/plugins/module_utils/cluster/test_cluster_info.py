@@ -95,6 +95,7 @@ def test_node_facts(facts):
         "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
         "kubelet_version": "v1.35.2",
         "internal_ip": "10.0.0.11",
+        "cordoned_by": None,
         "pods": 6,
     }
     assert nodes["worker-1"]["roles"] == ["ingress", "worker"]

@@ -172,12 +172,18 @@ def test_an_unexpected_failure_mid_drain_still_reports_what_changed(monkeypatch)
     api.add_node("worker-1")
     for i in range(3):
         api.add_pod(make_pod(f"web-{i}"))
+    api.add_pod(make_pod("stuck-0", labels={"app": "stuck"}))
+    api.add_pdb("stuck", {"app": "stuck"}, allowed=0)  # keeps the drain going until the crash
     dispatch = evictor.Evictor._dispatch
+    calls = []
 
     def crash_once_something_was_evicted(self, pool, now):
-        if any(task.state in (evictor.REQUESTED, evictor.DONE) for task in self.tasks):
-            raise OverflowError("timestamp out of range for platform time_t")
-        return dispatch(self, pool, now)
+        calls.append(now)
+        if len(calls) == 1:
+            return dispatch(self, pool, now)  # the evictions go out
+        while not any(task.state in (evictor.REQUESTED, evictor.DONE) for task in self.tasks):
+            self.cv.wait(0.05)  # (releases the lock the workers record their answers under)
+        raise OverflowError("timestamp out of range for platform time_t")
 
     monkeypatch.setattr(evictor.Evictor, "_dispatch", crash_once_something_was_evicted)
     with pytest.raises(ClusterOpsError) as raised:
