@@ -26,6 +26,7 @@ GROUPS = {
     "apps/v1": {"deployments", "replicasets", "daemonsets", "statefulsets", "controllerrevisions"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
+    "batch/v1": {"jobs"},
 }
 CLUSTER_SCOPED = {"nodes", "namespaces"}
 
