@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         cut = argv.index("--")
         argv, remote = argv[:cut], argv[cut + 1 :]
     args = parser().parse_args(argv)
+    if args.command == "status":  # `labctl status | head` ends quietly (elsewhere a closed socket must not kill us)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if args.command == "ssh":
         args.remote_command = [*args.remote_command, *remote]
     state_dir = args.state_dir or DEFAULT_STATE_DIR

@@ -46,8 +46,10 @@ PER_NODE = [
 
 
 def control_plane_pki(shared: Path, scratch: Path, root: Path, node: Node, extra_sans: list[str]) -> None:
-    """/etc/kubernetes/pki of a control plane: the shared CAs and keys, and its own leaf certificates."""
-    scratch.mkdir(parents=True, exist_ok=True)
+    """/etc/kubernetes/pki of a control plane: the shared CAs and keys, and its own leaf certificates (new ones:
+    the node's address may have changed since a previous lab in this state dir)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
     for name in SHARED:
         (scratch / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(shared / name, scratch / name)

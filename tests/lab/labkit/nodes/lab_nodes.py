@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labkit import component, pki
-from labkit.etcd import EtcdClient
+from labkit.etcd import EtcdClient, EtcdError
 from labkit.kubeadm import config as kubeadm_config
 from labkit.kubeclient import ApiError, KubeClient, path
 from labkit.lab import LAB_ROOT, Lab, LabError
@@ -236,6 +236,8 @@ class NodesLab(Lab):
         for node in nodes:
             self.start(f"node-{node.name}", info)
         self.wait_api(f"https://{first.ip}:6443", deadline, [f"node-{first.name}"])
+        if lb:
+            self.wait_api(endpoint, deadline, ["loadbalancer", f"node-{first.name}"])
         self.ensure_system_namespaces()
         for node in nodes[1:]:
             if node.control_plane:
@@ -311,7 +313,14 @@ class NodesLab(Lab):
         etcd = EtcdClient(
             [f"https://{m.ip}:2379" for m in members], info["etcd_cacert"], info["etcd_cert"], info["etcd_key"]
         )
-        etcd.call("/v3/cluster/member/add", {"peerURLs": [f"https://{node.ip}:2380"]})
+        while True:  # like kubeadm, retry while etcd refuses (it wants 5 s of full connectivity after a join)
+            try:
+                etcd.call("/v3/cluster/member/add", {"peerURLs": [f"https://{node.ip}:2380"]})
+                break
+            except (EtcdError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise self.failure(f"adding the etcd member of {node.name}: {exc}", [f"node-{members[0].name}"])
+                time.sleep(1.0)
         initial = ",".join(f"{m.name}=https://{m.ip}:2380" for m in [*members, node])
         kubeadm_init.write_manifests(self.node_root(node.name), node, cluster_config, initial, True)
         self.wait_api(f"https://{node.ip}:6443", deadline, [f"node-{node.name}"])
@@ -417,7 +426,8 @@ class NodesLab(Lab):
         others = [n for n in names if n not in nodes]
         stopped += [n for n, done in zip(others, self.stop_many(others)) if done]
         node_dirs = sorted((self.state_dir / "nodes").glob("*")) if (self.state_dir / "nodes").is_dir() else []
-        for pid in processes_inside([d / "root" for d in node_dirs]) + stray_processes(self.state_dir):
+        inside = [pid for pids in processes_inside(node_dirs).values() for pid in pids]
+        for pid in inside + stray_processes(self.state_dir):
             try:
                 os.kill(pid, signal.SIGKILL)
                 stopped.append(f"stray pid {pid}")
@@ -463,34 +473,49 @@ class NodesLab(Lab):
         return result
 
 
-def processes_inside(roots: list[Path]) -> list[int]:
-    """Processes whose root directory is one of these node roots (a node's processes, seen from the host)."""
-    wanted = {str(r.resolve()) for r in roots}
-    found = []
+def processes_inside(node_dirs: list[Path]) -> dict[str, list[int]]:
+    """Node name -> the host pids of the processes running in that node (their root is the node's overlay)."""
+    uppers = {f"upperdir={d.resolve() / 'upper'}": d.name for d in node_dirs}
+    own_ns = os.readlink("/proc/self/ns/mnt")
+    found: dict[str, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if os.readlink(entry / "root") in wanted:
-                found.append(int(entry.name))
+            if os.readlink(entry / "ns/mnt") == own_ns:
+                continue
+            root_mounts = [line for line in (entry / "mountinfo").read_text().splitlines() if line.split()[4] == "/"]
         except OSError:
             continue
+        for line in root_mounts:
+            options = line.split(" - ", 1)[-1]
+            node = next((name for upper, name in uppers.items() if f"{upper}," in f"{options},"), None)
+            if node:
+                found.setdefault(node, []).append(int(entry.name))
+                break
     return found
 
 
+LAB_PROGRAMS = (b"systemd-nspawn", b"haproxy", b"gpg-agent")
+LAB_MODULES = (b"labkit.nodes.boot", b"labkit.nodes.repo_server")
+
+
 def stray_processes(state_dir: Path) -> list[int]:
-    """Lab processes (nspawn, haproxy, gpg-agent, labkit modules) whose command line names this state dir."""
-    needle = str(state_dir).encode()
+    """The lab's own processes (nspawn, haproxy, gpg-agent, the boot and repository modules) with an argument in
+    this state dir, whose pid files were lost; never this process or a shell that merely mentions the path."""
+    prefix = str(state_dir).encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        program = os.path.basename(cmdline.split(b"\0")[0])
-        ours = b"labkit." in cmdline or program in (b"systemd-nspawn", b"haproxy", b"gpg-agent", b"etcd")
-        if needle in cmdline and ours:
+        program = os.path.basename(argv[0])
+        module = argv[argv.index(b"-m") + 1] if b"-m" in argv[:-1] else b""
+        if program not in LAB_PROGRAMS and module not in LAB_MODULES:
+            continue
+        if any(arg.split(b"=", 1)[-1].startswith(prefix) for arg in argv[1:]):
             found.append(int(entry.name))
     return found
