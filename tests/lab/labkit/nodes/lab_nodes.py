@@ -319,7 +319,9 @@ class NodesLab(Lab):
                 break
             except (EtcdError, OSError) as exc:
                 if time.monotonic() > deadline:
-                    raise self.failure(f"adding the etcd member of {node.name}: {exc}", [f"node-{members[0].name}"])
+                    raise self.failure(
+                        f"adding the etcd member of {node.name}: {exc}", [f"node-{members[0].name}"]
+                    ) from None
                 time.sleep(1.0)
         initial = ",".join(f"{m.name}=https://{m.ip}:2380" for m in [*members, node])
         kubeadm_init.write_manifests(self.node_root(node.name), node, cluster_config, initial, True)
