@@ -36,7 +36,8 @@ def node_address(block: int, name: str) -> str:
 
 
 def bound_blocks() -> set[int]:
-    """Blocks of 127.0.0.0/8 with a TCP socket bound or connected locally in them (from /proc/net/tcp)."""
+    """Blocks of 127.0.0.0/8 with a listening TCP socket in them (from /proc/net/tcp; TIME_WAIT ones do not
+    keep a server from binding)."""
     found = set()
     for table in ("/proc/net/tcp",):
         try:
@@ -44,7 +45,10 @@ def bound_blocks() -> set[int]:
         except OSError:
             continue
         for line in lines:
-            local = line.split()[1].split(":")[0]
+            fields = line.split()
+            if fields[3] != "0A":  # TCP_LISTEN
+                continue
+            local = fields[1].split(":")[0]
             octets = bytes.fromhex(local)[::-1]  # little-endian IPv4
             if octets[0] == 127 and octets[1] == 0:
                 found.add(octets[2])
