@@ -210,7 +210,8 @@ def run(lab: Lab, args: argparse.Namespace) -> int:
             for name, node in status["nodes"].items():
                 if not node["fleet"]:
                     cordoned = ", SchedulingDisabled" if node["unschedulable"] else ""
-                    print(f"  node {name:<19} Ready={node['ready']}{cordoned} {node['version']}")
+                    where = f" {node['address']}, {node['memory_mb']} MB" if node.get("address") else ""
+                    print(f"  node {name:<19} Ready={node['ready']}{cordoned} {node['version']}{where}")
             if fleet:
                 ready = sum(1 for node in fleet if node["ready"] == "True")
                 print(f"  fleet nodes (kubelet-fleet): {len(fleet)}, {ready} Ready")

@@ -160,7 +160,7 @@ class KubeClient:
             decoded = {"text": data.decode(errors="replace")}  # /healthz, /readyz, /livez answer "ok"
         if response.status >= 400 and payload is not None:
             # a server refusing a request early may not have read its body: that connection is not reusable
-            conn.close()
+            self._local.conn.close()
             self._local.conn = None
         if response.status >= 300:
             raise ApiError(response.status, decoded if isinstance(decoded, dict) else None, what or f"{method} {url}")

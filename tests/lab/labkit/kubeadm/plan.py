@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -51,12 +52,22 @@ class AvailableUpgrade:
     components: list[Component]
 
 
+def nameserver() -> str:
+    try:
+        for line in Path("/etc/resolv.conf").read_text().splitlines():
+            if line.startswith("nameserver"):
+                return f"{line.split()[1]}:53"
+    except (OSError, IndexError):
+        pass
+    return "127.0.0.53:53"
+
+
 def resolve_label(printer: Printer, label: str, kubeadm_version: Version, given: str | None) -> Version:
     if given:
         return Version.parse(given)
     url = f"https://dl.k8s.io/release/{label}.txt"
     printer.klog("W", "version.go:109", f'could not fetch a Kubernetes version from the internet: unable to get URL '
-                                        f'"{url}": Get "{url}": dial tcp: lookup dl.k8s.io on 127.0.0.53:53: no such '
+                                        f'"{url}": Get "{url}": dial tcp: lookup dl.k8s.io on {nameserver()}: no such '
                                         "host")  # fmt: skip
     printer.klog("W", "version.go:110", f"falling back to the local client version: {kubeadm_version.v}")
     return kubeadm_version

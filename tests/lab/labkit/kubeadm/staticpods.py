@@ -212,7 +212,7 @@ class Upgrade:
             if pods and all((p.get("status") or {}).get("phase") == "Running" for p in pods):
                 return
             time.sleep(POLL)
-        raise ComponentFailure(f"timed out waiting for the condition on pods with label {selector}")
+        raise ComponentFailure("context deadline exceeded")
 
     def etcd_client(self) -> EtcdClient:
         return EtcdClient([f"https://{self.ip}:2379"], *ETCD_CLIENT_FILES, timeout=5)

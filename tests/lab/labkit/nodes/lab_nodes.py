@@ -460,14 +460,17 @@ class NodesLab(Lab):
             "components": {n: {"pid": self.sup.pid(n), "running": bool(self.sup.pid(n))} for n in names},
             "nodes": {},
         }
+        memory = node_memory_mb([self.node_dir(n) for n in info["nodes"]])
         try:
             for node in self.client(timeout=10).get(path("nodes")).get("items", []):
                 ready = (component.condition(node, "Ready") or {}).get("status", "Unknown")
-                result["nodes"][node["metadata"]["name"]] = {
+                name = node["metadata"]["name"]
+                result["nodes"][name] = {
                     "ready": ready,
                     "unschedulable": bool(node.get("spec", {}).get("unschedulable")),
                     "version": node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion"),
-                    "address": info["node_ips"].get(node["metadata"]["name"]),
+                    "address": info["node_ips"].get(name),
+                    "memory_mb": memory.get(name),
                     "fleet": False,
                 }
         except (OSError, ApiError) as exc:
@@ -496,6 +499,21 @@ def processes_inside(node_dirs: list[Path]) -> dict[str, list[int]]:
                 found.setdefault(node, []).append(int(entry.name))
                 break
     return found
+
+
+def node_memory_mb(node_dirs: list[Path]) -> dict[str, int]:
+    """Node name -> the proportional set size of its processes, in MB."""
+    totals: dict[str, int] = {}
+    for node, pids in processes_inside(node_dirs).items():
+        kilobytes = 0
+        for pid in pids:
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                kilobytes += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+            except (OSError, StopIteration, ValueError):
+                continue
+        totals[node] = kilobytes // 1024
+    return totals
 
 
 LAB_PROGRAMS = (b"systemd-nspawn", b"haproxy", b"gpg-agent")
