@@ -210,10 +210,8 @@ def test_plan_shows_the_upgrade(nodes_lab):
     assert "[upgrade/versions] Cluster version: 1.35.2\n" in text
     # Go's tabwriter: each column as wide as its widest cell plus 3, at least 10; the last column unpadded
     assert "COMPONENT   NODE       CURRENT   TARGET\nkubelet     worker-2   v1.34.3   v1.36.1\n" in text
-    assert (
-        "\nCOMPONENT                 NODE      CURRENT   TARGET\nkube-apiserver            cp-1      v1.35.2   v1.36.1\n"
-        in text
-    )
+    header = "COMPONENT                 NODE      CURRENT   TARGET\n"
+    assert f"\n{header}kube-apiserver            cp-1      v1.35.2   v1.36.1\n" in text
     assert "\nkube-proxy                          1.35.2    v1.36.1\n" in text
     assert "\tkubeadm upgrade apply v1.36.1\n" in text
 

@@ -160,7 +160,7 @@ class NodesLab(Lab):
             for name, wanted in node_versions.items():
                 if name not in versions:
                     raise ValueError(f"--node-version {name}={wanted}: no node {name!r} (nodes: {', '.join(names)})")
-                versions[name] = catalog.check_version(wanted, f"--node-version {name}=")
+                versions[name] = catalog.check_version(wanted, f"--node-version {name}")
         except ValueError as exc:
             raise LabError(str(exc)) from None
         return versions
