@@ -313,6 +313,16 @@ def test_upgrade_node_on_a_worker(nodes_lab):
     lab.wait("worker-1 at v1.36.1", lambda: lab.kubelet_version("worker-1") == "v1.36.1", timeout=60)
 
 
+def test_a_stopped_node_goes_notready_and_comes_back(nodes_lab):
+    lab = nodes_lab
+    stopped = lab.labctl("stop", "node-worker-2")
+    assert "node-worker-2: stopped" in stopped.stdout
+    assert lab.ssh("worker-2", "true", check=False).returncode != 0
+    lab.wait("worker-2 NotReady", lambda: not lab.node_ready("worker-2"), timeout=60)
+    lab.labctl("start", "node-worker-2")  # returns once the node is Ready again
+    assert lab.node_ready("worker-2") and lab.kubelet_version("worker-2") == "v1.34.3"
+
+
 def test_down_leaves_nothing_behind(nodes_lab):
     lab = nodes_lab
     result = lab.labctl("down")

@@ -30,7 +30,9 @@ def parser() -> argparse.ArgumentParser:
 
     up = command("up", "start the lab: components on loopback (host) or node containers (nodes)")
     up.add_argument("--mode", choices=["host", "nodes"], default="host")
-    up.add_argument("--nodes", type=int, default=3, help="host mode: node count; node 1 is the control plane cp-1")
+    up.add_argument(
+        "--nodes", type=int, default=None, help="host mode: node count (3); node 1 is the control plane cp-1"
+    )
     up.add_argument("--control-planes", type=int, default=1, help="nodes mode: control planes cp-1..")
     up.add_argument("--workers", type=int, default=2, help="nodes mode: workers worker-1..")
     up.add_argument("--version", default="1.35.2", help="Kubernetes version of the cluster")
@@ -113,6 +115,10 @@ def parse_node_versions(items: list[str]) -> dict[str, str]:
 def up(lab: Lab, args: argparse.Namespace) -> None:
     if args.mode == "nodes":
         assert isinstance(lab, NodesLab)
+        if args.nodes is not None:
+            raise LabError(
+                f"--nodes {args.nodes} is a host-mode option: --mode nodes takes --control-planes and --workers"
+            )
         node_versions = parse_node_versions(args.node_version)
         try:
             info = lab.up_nodes(args.control_planes, args.workers, args.version, node_versions, args.legacy_repo,
@@ -128,7 +134,13 @@ def up(lab: Lab, args: argparse.Namespace) -> None:
     if args.node_version or args.legacy_repo:
         raise LabError("--node-version and --legacy-repo need --mode nodes")
     try:
-        info = lab.up(args.nodes, args.version, args.pod_ready_delay, args.time_factor, timeout=args.timeout or 60)
+        info = lab.up(
+            3 if args.nodes is None else args.nodes,
+            args.version,
+            args.pod_ready_delay,
+            args.time_factor,
+            timeout=args.timeout or 60,
+        )
     except BaseException:
         lab.down()
         raise
