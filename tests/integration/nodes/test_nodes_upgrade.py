@@ -12,8 +12,8 @@ import subprocess
 
 import yaml
 from labkit.nodes.addresses import BLOCKS_DIR
-from labkit.nodes.lab_nodes import processes_inside, stray_processes
 from labkit.nodes.overlay import mounted
+from labkit.nodes.processes import processes_inside, stray_processes
 from nodes_helpers import REPO
 
 LAB_ARGS = ("--control-planes", "1", "--workers", "2", "--node-version", "worker-2=1.34.3")
