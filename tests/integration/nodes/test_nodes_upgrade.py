@@ -7,6 +7,7 @@ The tests run in file order and build on each other (the lab is shared: one upgr
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 
@@ -58,6 +59,20 @@ def test_ansible_reaches_every_node(nodes_lab):
     assert result.returncode == 0, result.stdout + result.stderr
     for node in ("cp-1", "worker-1", "worker-2"):
         assert re.search(rf"^{node} \| SUCCESS", result.stdout, re.M), result.stdout
+
+
+def test_the_etcd_backup_role_runs_on_the_first_control_plane(nodes_lab):
+    lab = nodes_lab
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"), "ANSIBLE_NOCOLOR": "1"}
+    command = [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(lab.inventory),
+               str(REPO / "playbooks" / "etcd_backup.yml")]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert f"taken from https://{lab.address('cp-1')}:2379 and verified" in result.stdout
+    snapshots = lab.ssh("cp-1", "ls /var/backups/etcd").stdout
+    assert re.search(r"^etcd-snapshot-\d{8}T\d{6}Z\.db$", snapshots, re.M), snapshots
+    source = lab.ssh("cp-1", "apt-cache policy etcd-client").stdout  # installed by the role from the lab's OS repo
+    assert f"http://{lab.info['repo_url'].split('//')[1]}/debian bookworm/main" in source
 
 
 def test_nodes_are_laid_out_as_kubeadm_lays_them_out(nodes_lab):
