@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -112,6 +113,14 @@ def parse_node_versions(items: list[str]) -> dict[str, str]:
     return versions
 
 
+def say(text: str) -> None:
+    """Print, quietly giving up when the reader went away (`labctl up ... | head -1`): the lab is up all the same."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the interpreter flushes stdout at exit)
+
+
 def up(lab: Lab, args: argparse.Namespace) -> None:
     if args.mode == "nodes":
         assert isinstance(lab, NodesLab)
@@ -126,10 +135,10 @@ def up(lab: Lab, args: argparse.Namespace) -> None:
         except BaseException:
             lab.down()
             raise
-        print(f"lab up in {info['up_seconds']}s: {len(info['nodes'])} nodes Ready, API server {info['apiserver_url']}")
-        print(f"inventory: {lab.state_dir / 'hosts.yml'}")
-        print(f"kubeconfig: {lab.kubeconfig}")
-        print(f"export KUBECONFIG={lab.kubeconfig}")
+        say(f"lab up in {info['up_seconds']}s: {len(info['nodes'])} nodes Ready, API server {info['apiserver_url']}")
+        say(f"inventory: {lab.state_dir / 'hosts.yml'}")
+        say(f"kubeconfig: {lab.kubeconfig}")
+        say(f"export KUBECONFIG={lab.kubeconfig}")
         return
     if args.node_version or args.legacy_repo:
         raise LabError("--node-version and --legacy-repo need --mode nodes")

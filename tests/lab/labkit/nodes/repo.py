@@ -22,6 +22,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from labkit.nodes import catalog, debs, k8s_packages
@@ -44,6 +45,7 @@ def built_packages(log=print) -> Path:
     """The cache directory with ``pkgs/<minor>/``, ``legacy/`` and ``os/`` .debs (built when missing)."""
     target = CACHE_DIR / f"debs-{sources_digest()}"
     if (target / "complete").exists():
+        (target / "complete").touch()  # in use: not pruned
         return target
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with open(CACHE_DIR / "debs.lock", "w") as lock:
@@ -64,7 +66,18 @@ def built_packages(log=print) -> Path:
         (work / "complete").write_text("")
         shutil.rmtree(target, ignore_errors=True)
         work.rename(target)
+        prune(keep=target)
     return target
+
+
+def prune(keep: Path, count: int = 5, idle: float = 3600.0) -> None:
+    """Remove package builds beyond the ``count`` most recently used that nobody used for ``idle`` seconds (running
+    labs have hard links of their packages, so removing a build harms none)."""
+    builds = sorted((d for d in CACHE_DIR.glob("debs-*") if d.is_dir() and d != keep and (d / "complete").exists()),
+                    key=lambda d: (d / "complete").stat().st_mtime, reverse=True)  # fmt: skip
+    for old in builds[count - 1 :]:
+        if time.time() - (old / "complete").stat().st_mtime > idle:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def link(source: Path, target: Path) -> None:
