@@ -8,6 +8,7 @@ error text and exits 1.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -30,7 +31,15 @@ def boolean(text: str) -> bool:
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse with cobra's wording for what users mistype most (unknown commands and flags)."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        choice = re.search(r"invalid choice: '([^']*)'", message)
+        if choice:
+            raise KubeadmError(f'unknown command "{choice[1]}" for "{self.prog}"')
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            raise KubeadmError(f"unknown flag: {unknown[1]}")
         raise KubeadmError(message)
 
 
