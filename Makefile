@@ -8,7 +8,8 @@ BIN := $(abspath $(VENV))/bin
 BUILD := .build
 COLLECTIONS := $(abspath $(BUILD))/collections
 TREE := $(COLLECTIONS)/ansible_collections/cluster_ops/kubeadm
-APT_PACKAGES := etcd-server etcd-client systemd-container debootstrap openssl rsync iproute2
+APT_PACKAGES := etcd-server etcd-client systemd-container debootstrap openssl rsync iproute2 haproxy apt-utils gnupg \
+  openssh-client
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
@@ -18,10 +19,10 @@ export PYTHONPATH := $(COLLECTIONS)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-deps: ## install the Debian packages the lab and the etcd tests need (root)
+deps: ## install the Debian packages the lab (both modes) and the etcd tests need (root)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
-	@systemctl disable --now etcd >/dev/null 2>&1 || true
+	@for unit in etcd haproxy; do systemctl disable --now $$unit >/dev/null 2>&1 || true; done
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)

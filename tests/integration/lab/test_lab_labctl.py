@@ -1,4 +1,4 @@
-"""labctl's own behaviour: status, the refused mode, stop/start, and a down that leaves nothing running."""
+"""labctl's own behaviour: status, a refused option, stop/start, and a down that leaves nothing running."""
 
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def test_status_reports_components_and_nodes(lab):
     assert info["nodes"] == ["cp-1", "worker-1", "worker-2"]
 
 
-def test_mode_nodes_is_refused_clearly(tmp_path):
+def test_mode_nodes_refuses_the_host_mode_node_count(tmp_path):
     result = labctl(tmp_path / "state", "up", "--mode", "nodes", "--nodes", "2", check=False)
     assert result.returncode == 1
-    assert "--mode nodes" in result.stderr and "not available yet" in result.stderr
+    assert "--nodes 2 is a host-mode option: --mode nodes takes --control-planes and --workers" in result.stderr
     assert not (tmp_path / "state" / "lab.json").exists()
 
 

@@ -26,6 +26,7 @@ GROUPS = {
     "apps/v1": {"deployments", "replicasets", "daemonsets", "statefulsets", "controllerrevisions"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
+    "batch/v1": {"jobs"},
 }
 CLUSTER_SCOPED = {"nodes", "namespaces"}
 
@@ -157,6 +158,10 @@ class KubeClient:
             decoded = json.loads(data) if data else {}
         else:
             decoded = {"text": data.decode(errors="replace")}  # /healthz, /readyz, /livez answer "ok"
+        if response.status >= 400 and payload is not None:
+            # a server refusing a request early may not have read its body: that connection is not reusable
+            self._local.conn.close()
+            self._local.conn = None
         if response.status >= 300:
             raise ApiError(response.status, decoded if isinstance(decoded, dict) else None, what or f"{method} {url}")
         return decoded

@@ -107,7 +107,11 @@ def node_object(name: str, ip: str, version: str, control_plane: bool) -> dict[s
     }
 
 
-def node_status(name: str, ip: str, version: str, heartbeat: str, since: str) -> dict[str, Any]:
+def node_status(
+    name: str, ip: str, version: str, heartbeat: str, since: str, identity: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``identity`` overrides nodeInfo fields a real node reads from its system (machineID, bootID, osImage)."""
+
     def cond(kind: str, status: str, reason: str, message: str) -> dict[str, Any]:
         return {
             "type": kind,
@@ -142,6 +146,7 @@ def node_status(name: str, ip: str, version: str, heartbeat: str, since: str) ->
             "kubeProxyVersion": "",
             "operatingSystem": "linux",
             "architecture": "amd64",
+            **(identity or {}),
         },
     }
 
@@ -220,6 +225,39 @@ def running_status(pod: dict[str, Any], host_ip: str, pod_ip: str, started: str)
             for c in spec["initContainers"]
         ]
     return status
+
+
+def completed_status(running: dict[str, Any], finished: str) -> dict[str, Any]:
+    """The status the real kubelet reports once every container of a run-to-completion pod exited 0."""
+
+    def cond(kind: str, status: str, reason: str | None = None) -> dict[str, Any]:
+        found = {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": finished}
+        return {**found, "reason": reason} if reason else found
+
+    containers = []
+    for container in running.get("containerStatuses") or []:
+        started = (container.get("state") or {}).get("running", {}).get("startedAt", finished)
+        terminated = {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": finished,
+                      "containerID": container.get("containerID", "")}  # fmt: skip
+        containers.append({**container, "state": {"terminated": terminated}, "ready": False, "started": False})
+    return {
+        **running,
+        "phase": "Succeeded",
+        "conditions": [
+            cond("PodReadyToStartContainers", "False"),
+            cond("Initialized", "True", "PodCompleted"),
+            cond("Ready", "False", "PodCompleted"),
+            cond("ContainersReady", "False", "PodCompleted"),
+            cond("PodScheduled", "True"),
+        ],
+        "containerStatuses": containers,
+    }
+
+
+def runs_to_completion(pod: dict[str, Any]) -> bool:
+    """A Job's pod (controller ownerReference kind Job, restartPolicy Never or OnFailure)."""
+    owner = component.controller_of(pod) or {}
+    return owner.get("kind") == "Job" and (pod.get("spec") or {}).get("restartPolicy") in ("Never", "OnFailure")
 
 
 def mirror_pod(manifest: dict[str, Any], node: dict[str, Any], digest: str) -> dict[str, Any]:
@@ -319,8 +357,12 @@ class Kubelet:
         if not (force or stale or ready.get("status") != "True"):
             return
         since = ready.get("lastTransitionTime") if ready.get("status") == "True" else ts
-        status = node_status(name, self.nodes[name]["ip"], self.version, ts, since or ts)
+        status = node_status(name, self.nodes[name]["ip"], self.version, ts, since or ts, self.identity(name))
         self.client.patch(path("nodes", name=name, sub="status"), {"status": status}, kind="strategic")
+
+    def identity(self, name: str) -> dict[str, str] | None:
+        """nodeInfo fields read from the node's system (a node container's kubelet has one)."""
+        return None
 
     def renew_lease(self, name: str) -> None:
         url = path("leases", "kube-node-lease", name)
@@ -400,6 +442,9 @@ class Kubelet:
             return
         if current.get("status", {}).get("phase", "Pending") != "Pending":
             return
+        if not self.containers_started(current):  # a static pod's process is not up (yet): look again soon
+            self.timers.at(time.monotonic() + 0.5, f"start/{meta['uid']}", lambda: self.start_pod(pod), attempt=2)
+            return
         node_name = current["spec"]["nodeName"]
         node = self.nodes[node_name]
         if current["spec"].get("hostNetwork"):
@@ -409,6 +454,22 @@ class Kubelet:
                 used = self.pod_ips.setdefault(node_name, {})
                 pod_ip = used[meta["uid"]] = pod_ip_for(node["index"], meta["uid"], set(used.values()))
         status = running_status(current, node["ip"], pod_ip, component.now())
+        self.client.patch(path("pods", meta["namespace"], meta["name"], "status"), {"status": status})
+        if runs_to_completion(current):
+            due = time.monotonic() + self.ready_delay
+            self.timers.at(due, f"complete/{meta['uid']}", lambda: self.complete_pod(current, status))
+
+    def containers_started(self, pod: dict[str, Any]) -> bool:
+        """Whether the pod's containers run; a node container's kubelet asks its runtime for static pods."""
+        return True
+
+    def complete_pod(self, pod: dict[str, Any], running: dict[str, Any]) -> None:
+        """A Job's pod: its containers exit 0 after the ready delay (Running -> Succeeded)."""
+        meta = pod["metadata"]
+        current = self.client.get_or_none(path("pods", meta["namespace"], meta["name"]))
+        if not current or current["metadata"]["uid"] != meta["uid"] or current["metadata"].get("deletionTimestamp"):
+            return
+        status = completed_status(running, component.now())
         self.client.patch(path("pods", meta["namespace"], meta["name"], "status"), {"status": status})
 
     def finish_deletion(self, pod: dict[str, Any]) -> None:

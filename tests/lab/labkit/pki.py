@@ -108,7 +108,8 @@ def create_pki(pki_dir: Path, hosts: list[str] | None = None) -> dict[str, Path]
     """Create (or reuse) a kubeadm-style PKI under pki_dir and return the paths by name.
 
     Names: ca, apiserver, apiserver-etcd-client, admin, etcd-ca, etcd-server, etcd-peer,
-    etcd-healthcheck-client (each NAME.crt / NAME.key: keys "<name>_crt" and "<name>_key"), sa_key, sa_pub.
+    etcd-healthcheck-client, front-proxy-ca, front-proxy-client (each NAME.crt / NAME.key: keys "<name>_crt" and
+    "<name>_key"), sa_key, sa_pub.
     """
     pki_dir = Path(pki_dir)
     (pki_dir / "etcd").mkdir(parents=True, exist_ok=True)
@@ -124,6 +125,8 @@ def create_pki(pki_dir: Path, hosts: list[str] | None = None) -> dict[str, Path]
     _leaf(pki_dir / "etcd/server", etcd_ca, "etcd-server", BOTH, sans=local + hosts)
     _leaf(pki_dir / "etcd/peer", etcd_ca, "etcd-peer", BOTH, sans=local + hosts)
     _leaf(pki_dir / "etcd/healthcheck-client", etcd_ca, "kube-etcd-healthcheck-client", CLIENT)
+    front_proxy_ca = _ca(pki_dir / "front-proxy-ca.crt", pki_dir / "front-proxy-ca.key", "front-proxy-ca")
+    _leaf(pki_dir / "front-proxy-client", front_proxy_ca, "front-proxy-client", CLIENT)
     if not (pki_dir / "sa.key").exists():
         sa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         _write_key(pki_dir / "sa.key", sa)
@@ -140,6 +143,8 @@ def create_pki(pki_dir: Path, hosts: list[str] | None = None) -> dict[str, Path]
         ("etcd_server", "etcd/server"),
         ("etcd_peer", "etcd/peer"),
         ("etcd_healthcheck_client", "etcd/healthcheck-client"),
+        ("front_proxy_ca", "front-proxy-ca"),
+        ("front_proxy_client", "front-proxy-client"),
     ]:
         paths[name + "_crt"] = pki_dir / (rel + ".crt")
         paths[name + "_key"] = pki_dir / (rel + ".key")
