@@ -36,7 +36,7 @@ collection: venv ## make the repository importable as ansible_collections.cluste
 	@mkdir -p $(dir $(TREE))
 	@ln -sfn $(CURDIR) $(TREE)
 
-demo: collection deps ## the main job on the lab: skew, facts, etcd backup, rolling drain/uncordon of the workers
+demo: collection deps ## the main job: lab nodes at v1.35 running workloads behind budgets, upgraded to v1.36
 	tests/lab/demo/run.sh
 
 ruff: venv ## ruff lint and format checks on all Python
