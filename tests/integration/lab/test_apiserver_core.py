@@ -33,7 +33,9 @@ def test_discovery_lists_resources_and_subresources(apiserver):
     )
     assert {"pods/status", "pods/binding", "nodes/status"} <= set(by_name)
     _, groups = apiserver.get("/apis")
-    assert {g["name"] for g in groups["groups"]} == {"apps", "policy", "coordination.k8s.io"}
+    assert {g["name"] for g in groups["groups"]} == {"apps", "batch", "policy", "coordination.k8s.io"}
+    _, batch = apiserver.get("/apis/batch/v1")
+    assert {r["name"]: r["categories"] for r in batch["resources"] if r["name"] == "jobs"} == {"jobs": ["all"]}
     _, apps = apiserver.get("/apis/apps/v1")
     assert {"deployments", "deployments/scale", "daemonsets", "statefulsets", "replicasets"} <= {
         r["name"] for r in apps["resources"]

@@ -24,6 +24,7 @@ import yaml
 
 GROUPS = {
     "apps/v1": {"deployments", "replicasets", "daemonsets", "statefulsets", "controllerrevisions"},
+    "batch/v1": {"jobs"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
 }
@@ -188,12 +189,16 @@ class KubeClient:
         }[kind]
         return self.request("PATCH", url, patch, content_type=content_type)
 
-    def delete(self, url: str, grace_period: int | None = None, uid: str | None = None) -> dict[str, Any]:
+    def delete(
+        self, url: str, grace_period: int | None = None, uid: str | None = None, propagation: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if grace_period is not None:
             body["gracePeriodSeconds"] = grace_period
         if uid:
             body["preconditions"] = {"uid": uid}
+        if propagation:
+            body["propagationPolicy"] = propagation
         return self.request("DELETE", url, body)
 
     def delete_ignoring_missing(self, url: str, **kwargs: Any) -> dict[str, Any] | None:

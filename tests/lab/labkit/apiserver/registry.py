@@ -13,6 +13,7 @@ from .errors import ApiError
 from .patch import apply_patch
 from .resources import BY_NAME, Resource
 from .store import Entry, Store, make_entry
+from .validation import validate
 
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -119,6 +120,7 @@ class Registry:
             meta["generation"] = 1
         apply_defaults(res.plural, obj)
         normalize(res.plural, obj)
+        validate(res, obj)
         key = self.key(res, namespace, name)
         if dry_run:
             return make_entry(res.plural, key, obj, 0)

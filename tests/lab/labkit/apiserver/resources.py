@@ -83,6 +83,8 @@ RESOURCES = [
              generation=True, subresources=[_scale(), _status("StatefulSet")]),
     Resource("controllerrevisions", "controllerrevision", "ControllerRevision", "apps", "v1", True,
              "controllerrevisions"),
+    Resource("jobs", "job", "Job", "batch", "v1", True, "jobs", categories=["all"], generation=True,
+             subresources=[_status("Job")]),
     Resource("poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", "policy", "v1", True,
              "poddisruptionbudgets", ["pdb"], generation=True, subresources=[_status("PodDisruptionBudget")]),
     Resource("leases", "lease", "Lease", "coordination.k8s.io", "v1", True, "leases"),

@@ -8,7 +8,16 @@ from types import ModuleType
 from typing import Callable
 
 from labkit import component
-from labkit.controllers import daemonset, deployment, disruption, nodelifecycle, replicaset, statefulset
+from labkit.controllers import (
+    daemonset,
+    deployment,
+    disruption,
+    job,
+    nodelifecycle,
+    replicaset,
+    statefulset,
+    ttlafterfinished,
+)
 from labkit.controllers.manager import Manager
 
 CONTROLLERS: dict[str, ModuleType] = {
@@ -18,6 +27,8 @@ CONTROLLERS: dict[str, ModuleType] = {
     "statefulset": statefulset,
     "disruption": disruption,
     "nodelifecycle": nodelifecycle,
+    "job": job,
+    "ttlafterfinished": ttlafterfinished,
 }
 
 
@@ -35,6 +46,7 @@ def main() -> None:
     for name, module in CONTROLLERS.items():
         mgr.syncs[name] = module.sync
         mgr.watchers.append(_watcher(mgr, module))
+    mgr.syncs["job-orphan"] = job.release_orphan
     period = max(nodelifecycle.MONITOR_PERIOD * mgr.factor, 0.25)
     mgr.run(periodic=[(period, nodelifecycle.monitor)])
 

@@ -67,6 +67,7 @@ def trim_pod(pod: dict[str, Any]) -> dict[str, Any]:
                 "creationTimestamp",
                 "resourceVersion",
                 "annotations",
+                "finalizers",
             )
             if k in meta
         },
@@ -112,6 +113,7 @@ class Manager:
         self.owners_by_uid: dict[str, dict[str, Any]] = {}  # uid of a RS/DS/STS/Deployment -> object
         self.watchers: list[Callable[[str, str, dict, dict | None], None]] = []
         self.node_health: dict[str, tuple[float, float]] = {}  # node -> (last heartbeat, when we saw it change)
+        self.job_backoff: dict[str, tuple[int, float]] = {}  # job key -> (failures since last success, last failure)
         self.informers = {
             name: Informer(client, name, self._handler(name), lock=self.lock)
             for name in (
@@ -122,6 +124,7 @@ class Manager:
                 "statefulsets",
                 "poddisruptionbudgets",
                 "namespaces",
+                "jobs",
             )
         }
         self.informers["leases"] = Informer(client, "leases", self._handler("leases"), lock=self.lock)
