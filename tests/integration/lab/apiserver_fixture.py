@@ -1,6 +1,7 @@
 """A real etcd and the lab's API server in a temporary directory, for the API server's own tests.
 
-Independent of labctl: no controllers, scheduler or kubelets, so every object is made by the test.
+Independent of labctl: no scheduler or kubelets, and of kube-controller-manager only the controllers that
+finish deletions (garbage collector, namespace, pod GC), so every other object and status is made by the test.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from labkit.net import free_port
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "lab"
 TOKEN = "lab-test-token"
+CONTROLLERS = "garbage-collector-controller,namespace-controller,pod-garbage-collector-controller"
 
 
 def _wait(what: str, check, proc: subprocess.Popen, log: Path, timeout: float = 15.0) -> None:
@@ -79,6 +81,7 @@ class ApiServer:
         self._local = threading.local()
         self.etcd_proc: subprocess.Popen | None = None
         self.proc: subprocess.Popen | None = None
+        self.controllers: subprocess.Popen | None = None
 
     def etcdctl(self, *args: str) -> str:
         cmd = ["etcdctl", f"--endpoints={self.etcd_endpoint}", f"--cacert={self.paths['etcd_ca_crt']}"]
@@ -106,7 +109,25 @@ class ApiServer:
             stderr=(self.base / "apiserver.err").open("ab"),
         )
         _wait("apiserver", lambda: self.get("/readyz", raw=True)[0] == 200, self.proc, self.base / "apiserver.err")
-        return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        if self.controllers is None or self.controllers.poll() is not None:
+            self.start_controllers()
+        return elapsed
+
+    def start_controllers(self) -> None:
+        """The deletion controllers, as their own process with the admin credentials (like labctl's)."""
+        (self.base / "lab.json").write_text(json.dumps({"time_factor": 0.05}))
+        self.controllers = subprocess.Popen(
+            [sys.executable, "-m", "labkit.controllers", "--state-dir", str(self.base), "--controllers", CONTROLLERS],
+            cwd=LAB_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=(self.base / "controllers.log").open("ab"),
+        )
+
+    def stop_controllers(self) -> None:
+        if self.controllers and self.controllers.poll() is None:
+            self.controllers.terminate()
+            self.controllers.wait(10)
 
     def stop(self) -> int | None:
         if self.proc and self.proc.poll() is None:
@@ -213,6 +234,7 @@ def apiserver(tmp_path_factory):
         srv.startup_seconds = srv.start()
         yield srv
     finally:
+        srv.stop_controllers()
         srv.stop()
         srv.stop_etcd()
 

@@ -246,6 +246,7 @@ def test_snapshot_restore_brings_a_deleted_namespace_back(apiserver, tmp_path):
         names = [c["metadata"]["name"] for c in srv.ok("GET", f"/api/v1/namespaces/{ns}/configmaps")["items"]]
         assert names == ["after", "kept"]
     finally:
+        srv.stop_controllers()
         srv.stop()
         srv.stop_etcd()
 

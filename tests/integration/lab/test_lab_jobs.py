@@ -102,7 +102,9 @@ def test_kubeadm_upgrade_health_check_job_completes_and_is_collected(api, batch,
     assert pod["spec"]["securityContext"]["runAsUser"] == 999
     running = api.get(path("jobs", "kube-system", name))
     assert (running["status"]["active"], running["status"]["startTime"] is not None) == (1, True)
-    assert "Running" in run(kubectl, lab, "get", "job", name, "-n", "kube-system").stdout
+    table = run(kubectl, lab, "get", "job", name, "-n", "kube-system").stdout.splitlines()
+    assert table[0].split() == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert table[1].split()[:3] == [name, "Running", "0/1"]
 
     started = time.monotonic()
     finish_pod(api, pod, "Succeeded")
@@ -117,9 +119,6 @@ def test_kubeadm_upgrade_health_check_job_completes_and_is_collected(api, batch,
     assert status["uncountedTerminatedPods"] == {} and status["completionTime"] >= status["startTime"]
     assert TRACKING not in (api.get(path("pods", "kube-system", pod["metadata"]["name"]))["metadata"].get(
         "finalizers") or [])  # fmt: skip
-    table = run(kubectl, lab, "get", "job", name, "-n", "kube-system").stdout.splitlines()
-    assert table[0].split() == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
-    assert table[1].split()[:3] == [name, "Complete", "1/1"]
 
     # ttlSecondsAfterFinished 20, scaled by the time factor: the TTL controller deletes it in the background
     ttl = 20 * lab.info["time_factor"]
@@ -136,7 +135,7 @@ def unscheduled_job(ns: str, name: str, backoff_limit: int) -> dict:
             "spec": {"backoffLimit": backoff_limit, "template": {"spec": pod}}}  # fmt: skip
 
 
-def test_failed_pods_are_replaced_until_the_backoff_limit(api, ns):
+def test_failed_pods_are_replaced_until_the_backoff_limit(api, ns, lab, kubectl):
     api.create(path("jobs", ns), unscheduled_job(ns, "flaky", backoff_limit=1))
     first = wait_for("the first pod", lambda: job_pods(api, ns, "flaky"))[0]
     finish_pod(api, first, "Failed")
@@ -155,6 +154,8 @@ def test_failed_pods_are_replaced_until_the_backoff_limit(api, ns):
                                     ("Failed", "True", "BackoffLimitExceeded")]  # fmt: skip
     assert job["status"]["conditions"][1]["message"] == "Job has reached the specified backoff limit"
     assert job["status"]["failed"] == 2 and "completionTime" not in job["status"]
+    assert run(kubectl, lab, "get", "job", "flaky", "-n", ns).stdout.splitlines()[1].split()[:3] == [
+        "flaky", "Failed", "0/1"]  # fmt: skip
     time.sleep(0.5)
     assert len(job_pods(api, ns, "flaky")) == 2, "no pod after the Job failed"
 

@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -29,6 +30,41 @@ GROUPS = {
     "coordination.k8s.io/v1": {"leases"},
 }
 CLUSTER_SCOPED = {"nodes", "namespaces"}
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """One resource as discovery describes it (``/api/v1``, ``/apis/<group>/<version>``)."""
+
+    group_version: str
+    plural: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+
+    @property
+    def group(self) -> str:
+        return self.group_version.rpartition("/")[0]
+
+    def url(self, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
+        base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        parts = [base, *(["namespaces", namespace] if namespace and self.namespaced else []), self.plural]
+        return "/".join(parts + [p for p in (name, sub) if p])
+
+
+def discover(client: KubeClient) -> list[ApiResource]:
+    """Every resource (not subresource) of the preferred version of each group, core group first
+    (``discovery.ServerPreferredResources``)."""
+    versions = ["v1"]
+    for group in client.get("/apis").get("groups") or []:
+        versions.append(group["preferredVersion"]["groupVersion"])
+    found = []
+    for gv in versions:
+        listing = client.get("/api/v1" if gv == "v1" else f"/apis/{gv}")
+        for r in listing.get("resources") or []:
+            if "/" not in r["name"]:
+                found.append(ApiResource(gv, r["name"], r["kind"], r["namespaced"], tuple(r.get("verbs") or ())))
+    return found
 
 
 class ApiError(Exception):
@@ -279,13 +315,14 @@ class Informer:
         lock: threading.RLock | None = None,
         transform: Callable[[dict], dict] | None = None,
         cache: bool = True,
+        url: str | None = None,
         **params: Any,
     ):
         self.client = client
         self.transform = transform or (lambda obj: obj)
         self.cache = cache
         self.resource = resource
-        self.url = path(resource)
+        self.url = url or path(resource)
         self.params = params
         self.handler = handler or (lambda kind, obj, old: None)
         self.lock = lock or threading.RLock()

@@ -11,7 +11,6 @@ import threading
 import time
 
 from ..etcd import EtcdClient
-from .controllers import Controllers
 from .server import App, Server, ssl_context
 from .store import Store
 
@@ -62,8 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     store.healthy = True
     threading.Thread(target=store.follow, name="etcd-watch", daemon=True).start()
     app = App(config, store)
-    controllers = Controllers(app.registry)
-    threading.Thread(target=controllers.run, name="controllers", daemon=True).start()
     server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), app, ssl_context(config))
     count = sum(len(c.items) for c in store.caches.values())
     log.info("serving on https://%s:%s (%d objects, revision %d) after %.2fs", *server.server_address, count,
@@ -72,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum, _frame):
         log.info("signal %s: stopping", signum)
         app.stopping.set()
-        controllers.stop()
         store.stop()
         threading.Thread(target=server.shutdown, daemon=True).start()
 

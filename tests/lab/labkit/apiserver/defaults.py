@@ -179,6 +179,10 @@ def _container_statuses(status: dict) -> None:
 
 
 def normalize(plural: str, obj: dict) -> None:
+    meta = obj.get("metadata") or {}
+    for field in ("ownerReferences", "finalizers"):  # omitempty: an emptied list is not stored
+        if field in meta and not meta[field]:
+            del meta[field]
     if plural == "nodes":
         status = obj.setdefault("status", {})
         info = status.setdefault("nodeInfo", {})

@@ -30,6 +30,10 @@ LABEL_MSG = (
 NAMESPACES = BY_NAME["namespaces"]
 PODS = BY_NAME["pods"]
 NODES = BY_NAME["nodes"]
+NAMESPACE_PURGING = (
+    "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will "
+    "automatically be purged by the system."
+)
 IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 RETRIES = 20
 PHASE = ("status", "phase")
@@ -281,6 +285,9 @@ class Registry:
                     f"ResourceVersion in object meta: {current.rv}"
                 )
                 raise errors.conflict(res, name, why)
+            purging = res is NAMESPACES and meta.get("deletionTimestamp")
+            if purging and (current.obj.get("spec") or {}).get("finalizers"):
+                raise errors.conflict(res, name, NAMESPACE_PURGING)  # deleted already: the controller is at work
             try:
                 return self._delete_once(res, current, name, options, mutate)
             except ApiError as exc:
@@ -301,7 +308,11 @@ class Registry:
                 return self.write(res, current, obj, name), {}
             return current, {}
         propagation = options.get("propagationPolicy")
-        if propagation in ("Foreground", "Orphan") and res.plural != "pods":
+        if propagation is None and "orphanDependents" in options:
+            propagation = "Orphan" if options["orphanDependents"] else "Background"
+        if propagation is None and res.plural == "jobs":
+            propagation = "Orphan"  # the batch/v1 Job strategy's DefaultGarbageCollectionPolicy
+        if propagation in ("Foreground", "Orphan"):
             finalizer = "foregroundDeletion" if propagation == "Foreground" else "orphan"
             if not meta.get("deletionTimestamp"):
                 meta.setdefault("finalizers", [])

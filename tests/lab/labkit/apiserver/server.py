@@ -26,6 +26,18 @@ access = logging.getLogger("apiserver.access")
 JSON = "application/json"
 
 
+JOB_ORPHAN_WARNING = (
+    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them "
+    "or set propagationPolicy=Orphan to suppress this warning"
+)
+
+
+def warning_header(text: str) -> str:
+    """RFC 7234 warning: code 299, agent "-", the text quoted (what the real server's warning recorder sends)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{escaped}"'
+
+
 class User:
     def __init__(self, name: str, groups: list[str], uid: str = ""):
         self.name, self.groups, self.uid = name, groups, uid
@@ -121,6 +133,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_body(self, code: int, body: bytes, ctype: str = JSON) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        for text in getattr(self, "warnings", ()):
+            self.send_header("Warning", warning_header(text))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
         if self.command != "HEAD" and len(body) < 65536:  # headers and body in one TLS record
@@ -197,6 +211,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self) -> None:
         started = time.monotonic()
         code = 0
+        self.warnings: list[str] = []
         try:
             url = urlsplit(self.path)
             self.query = parse_qs(url.query)
@@ -351,6 +366,10 @@ class Handler(BaseHTTPRequestHandler):
                 options["gracePeriodSeconds"] = grace
             if self.query.get("propagationPolicy"):
                 options["propagationPolicy"] = self.query["propagationPolicy"][0]
+            if self.query.get("orphanDependents"):
+                options["orphanDependents"] = _bool(self.query, "orphanDependents")
+            if res.plural == "jobs" and options.get("propagationPolicy") is None and "orphanDependents" not in options:
+                self.warnings.append(JOB_ORPHAN_WARNING)  # batch/v1 Jobs orphan their pods by default
             if name is None:
                 return self.delete_collection(res, ns, options, dry_run)
             if dry_run:

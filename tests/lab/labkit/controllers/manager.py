@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from labkit import component
-from labkit.kubeclient import ApiError, Informer, KubeClient, path
+from labkit.kubeclient import ApiError, ApiResource, Informer, KubeClient, path
 
 APPS = {
     "ReplicaSet": "replicasets",
@@ -129,6 +129,15 @@ class Manager:
         }
         self.informers["leases"] = Informer(client, "leases", self._handler("leases"), lock=self.lock)
         self.pod_informer = Informer(client, "pods", self._on_pod, lock=self.lock, transform=trim_pod, cache=False)
+        self.resources: list[ApiResource] = []  # what discovery listed at start
+
+    def add_informer(self, name: str, url: str, transform: Callable[[dict], dict] | None = None, **params: Any) -> None:
+        """Watch one more collection (before ``run``) under ``name``, unless a watch has that name already;
+        events reach the controllers as resource ``name``, objects ``transform``ed (``params``: a field selector)."""
+        if name in self.informers or name == "pods":
+            return
+        self.informers[name] = Informer(self.client, name, self._handler(name), lock=self.lock, transform=transform,
+                                        url=url, **params)  # fmt: skip
 
     # -- events ------------------------------------------------------------------------------------------
 
