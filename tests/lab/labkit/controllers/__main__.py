@@ -24,12 +24,14 @@ from labkit.controllers import (
     nodelifecycle,
     podgc,
     replicaset,
+    rootcapublisher,
+    serviceaccount,
     statefulset,
     ttlafterfinished,
 )
 from labkit.controllers.garbagecollector import GarbageCollector, metadata_only
 from labkit.controllers.manager import Manager
-from labkit.kubeclient import ApiError, ApiResource, discover
+from labkit.kubeclient import ApiError, ApiResource, discover, path
 
 Sync = Callable[[Manager, str], None]
 EventHandler = Callable[[Manager, str, str, dict, "dict | None"], None]
@@ -58,6 +60,8 @@ MODULES: dict[str, Callable[[Manager, argparse.Namespace], Controller]] = {
     "ttl-after-finished-controller": lambda mgr, args: from_module("ttlafterfinished", ttlafterfinished),
     "disruption-controller": lambda mgr, args: from_module("disruption", disruption),
     "namespace-controller": lambda mgr, args: from_module("namespace", namespace),
+    "serviceaccount-controller": lambda mgr, args: service_accounts(mgr),
+    "root-ca-certificate-publisher-controller": lambda mgr, args: root_ca_publisher(mgr, args.root_ca_file),
     "pod-garbage-collector-controller": lambda mgr, args: Controller(
         {"podgc": podgc.sync}, podgc.on_event, [(max(podgc.GC_PERIOD * mgr.factor, 0.5), podgc.monitor)]
     ),
@@ -68,6 +72,22 @@ MODULES: dict[str, Callable[[Manager, argparse.Namespace], Controller]] = {
     ),
     "garbage-collector-controller": lambda mgr, args: garbage_collector(mgr),
 }
+
+
+def service_accounts(mgr: Manager) -> Controller:
+    mgr.add_informer("serviceaccounts", path("serviceaccounts"))
+    return from_module("serviceaccount", serviceaccount)
+
+
+def root_ca_publisher(mgr: Manager, ca_file: Path) -> Controller:
+    if not ca_file.exists():
+        mgr.log.warning("root-ca-certificate-publisher-controller: no %s, not publishing kube-root-ca.crt", ca_file)
+        return Controller({}, lambda *_: None)
+    ca = ca_file.read_text()
+    mgr.add_informer(
+        rootcapublisher.INFORMER, path("configmaps"), fieldSelector=f"metadata.name={rootcapublisher.NAME}"
+    )
+    return Controller({"rootcapublisher": lambda m, key: rootcapublisher.sync(m, key, ca)}, rootcapublisher.on_event)
 
 
 def garbage_collector(mgr: Manager) -> Controller:
@@ -119,6 +139,7 @@ def main() -> None:
         "--root-ca-file", type=Path, help="the CA published as kube-root-ca.crt (default <state>/pki/ca.crt)"
     )
     args = parser.parse_args()
+    args.root_ca_file = args.root_ca_file or args.state_dir / "pki" / "ca.crt"
     log = component.setup("controllers")
     mgr = Manager(component.client_for(args.state_dir, "controller-manager"), component.lab_info(args.state_dir))
     mgr.resources = discover_when_up(mgr)
