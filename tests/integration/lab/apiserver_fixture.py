@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from labkit import pki
+from labkit.apiserver import schema
 from labkit.etcd import EtcdClient, etcd_argv
 from labkit.net import free_port
 
@@ -228,6 +229,7 @@ class ApiServer:
 
 @pytest.fixture(scope="session")
 def apiserver(tmp_path_factory):
+    schema.load()  # (re)generate the schemas file here, so that the API server's start is not timed with it
     srv = ApiServer(tmp_path_factory.mktemp("apiserver"))
     srv.start_etcd()
     try:

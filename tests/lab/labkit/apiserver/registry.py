@@ -6,6 +6,7 @@ import datetime
 import random
 import re
 import uuid
+from typing import Callable
 
 from . import errors
 from .defaults import apply_defaults, normalize
@@ -232,12 +233,16 @@ class Registry:
                     raise
         raise errors.conflict(res, name, errors.MODIFIED)
 
-    def patch(self, res: Resource, namespace: str | None, name: str, ctype: str, patch, sub: str | None = None):
+    def patch(self, res: Resource, namespace: str | None, name: str, ctype: str, patch, sub: str | None = None,
+              check: Callable[[dict], dict] | None = None):  # fmt: skip
+        """check(patched) -> what to store (field validation of the patched object)."""
         for _ in range(RETRIES):
             current = self.get(res, namespace, name)
             patched = apply_patch(ctype, current.obj, patch)
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patch did not produce an object")
+            if check is not None:
+                patched = check(patched)
             wanted = (patched.get("metadata") or {}).get("resourceVersion")
             if wanted and str(wanted) != str(current.rv):
                 raise errors.conflict(res, name, errors.MODIFIED)

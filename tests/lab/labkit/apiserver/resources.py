@@ -90,6 +90,9 @@ RESOURCES = [
     Resource("leases", "lease", "Lease", "coordination.k8s.io", "v1", True, "leases"),
 ]  # fmt: skip
 
+# Kinds that requests carry besides the resources' own (their schemas are generated too)
+SCHEMA_EXTRA_KINDS: list[tuple[str, str]] = [("v1", "DeleteOptions")]
+
 BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 BY_NAME = {r.plural: r for r in RESOURCES}
 

@@ -10,11 +10,13 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, errors, openapi, protobuf
+from . import discovery, errors, openapi, protobuf, schema
 from .errors import ApiError, status_body
 from .eviction import Eviction
+from .fieldvalidation import FieldValidation
 from .registry import PODS, Registry, now_iso
 from .resources import BY_PATH, Resource
 from .selectors import field_matcher, label_matcher, node_name_of
@@ -71,7 +73,8 @@ class App:
         self.bookmark_interval = float(config.get("bookmark_interval_seconds", 10))
         self.watch_timeout = float(config.get("watch_timeout_seconds", 1800))
         self.stopping = threading.Event()
-        self.openapi = openapi.documents(self.version)
+        self.schemas = schema.load(Path(config["schemas_file"])) if config.get("schemas_file") else schema.load()
+        self.openapi = openapi.documents(self.version, self.schemas)
 
     def version_info(self) -> dict:
         v = self.version.lstrip("v")
@@ -166,7 +169,8 @@ class Handler(BaseHTTPRequestHandler):
         if not raw:
             return None
         ctype = self.headers.get("Content-Type", JSON).split(";")[0].strip()
-        if ctype == "application/vnd.kubernetes.protobuf":
+        self.protobuf_body = ctype == "application/vnd.kubernetes.protobuf"
+        if self.protobuf_body:  # Go's protobuf decoding drops unknown fields silently
             try:
                 return protobuf.decode_body(raw)
             except protobuf.ProtobufError as exc:
@@ -176,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
                                 "application/json, application/yaml, application/vnd.kubernetes.protobuf",
                            "UnsupportedMediaType")  # fmt: skip
         try:
-            return json.loads(raw)
+            return schema.loads(raw)  # keeps repeated keys in view for field validation
         except ValueError:
             if "yaml" in self.headers.get("Content-Type", ""):
                 try:
@@ -212,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         code = 0
         self.warnings: list[str] = []
+        self.protobuf_body = False
         try:
             url = urlsplit(self.path)
             self.query = parse_qs(url.query)
@@ -325,6 +330,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_body(200, entry.raw)
             return 200
         body = self.read_body()
+        fields = FieldValidation(self.app.schemas, self.query)
+        if method in ("POST", "PUT") and not self.protobuf_body:
+            kind = res.sub(sub) if sub and sub != "status" else None
+            if kind is None:
+                body = fields.body(res.api_version, res.kind, body)
+            else:
+                group = kind.group if kind.group is not None else res.group
+                api_version = f"{group}/{kind.version or res.version}" if group else (kind.version or res.version)
+                body = fields.body(api_version, kind.kind, body)
+            self.warnings += fields.warnings
         if method == "POST":
             if name is None:
                 entry = reg.create(res, ns, body, dry_run=dry_run)
@@ -356,7 +371,8 @@ class Handler(BaseHTTPRequestHandler):
             if dry_run:
                 self.send_body(200, reg.get(res, ns, name).raw)
                 return 200
-            entry = reg.patch(res, ns, name, ctype, body, sub)
+            entry = reg.patch(res, ns, name, ctype, body, sub, fields.patch(res.api_version, res.kind, ctype, body))
+            self.warnings += fields.all_warnings()
             self.send_body(200, entry.raw)
             return 200
         if method == "DELETE":
