@@ -70,6 +70,9 @@ class ApiServer:
             "continue_ttl_seconds": 4,
             "watch_cache_size": 200,
             "bookmark_interval_seconds": 0.5,
+            "authorization_mode": "Node,RBAC",
+            "service_account_key_file": str(self.paths["sa_pub"]),
+            "service_account_signing_key_file": str(self.paths["sa_key"]),
         }
         self.etcd = EtcdClient(
             [self.etcd_endpoint],

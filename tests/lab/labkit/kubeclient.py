@@ -26,10 +26,28 @@ import yaml
 GROUPS = {
     "apps/v1": {"deployments", "replicasets", "daemonsets", "statefulsets", "controllerrevisions"},
     "batch/v1": {"jobs"},
+    "rbac.authorization.k8s.io/v1": {"roles", "rolebindings", "clusterroles", "clusterrolebindings"},
+    "authorization.k8s.io/v1": {
+        "selfsubjectaccessreviews",
+        "selfsubjectrulesreviews",
+        "subjectaccessreviews",
+        "localsubjectaccessreviews",
+    },
+    "authentication.k8s.io/v1": {"selfsubjectreviews", "tokenreviews"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
 }
-CLUSTER_SCOPED = {"nodes", "namespaces"}
+CLUSTER_SCOPED = {
+    "nodes",
+    "namespaces",
+    "clusterroles",
+    "clusterrolebindings",
+    "selfsubjectaccessreviews",
+    "selfsubjectrulesreviews",
+    "subjectaccessreviews",
+    "selfsubjectreviews",
+    "tokenreviews",
+}
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,8 @@ class KubeClient:
         token: str | None = None,
         timeout: float = 30,
         ssl_context: ssl.SSLContext | None = None,
+        ca_pem: str | None = None,
+        token_source: Callable[[], str] | None = None,
     ):
         url = urllib.parse.urlsplit(server)
         if url.hostname is None:  # not https://host[:port] (kubeconfigs the lab writes always name one)
@@ -125,8 +145,14 @@ class KubeClient:
         self.host, self.port = url.hostname, url.port or 443
         self.timeout = timeout
         self.token = token
+        self.token_source = token_source  # called for every request: a token that is renewed
+        self.server = server
+        if ca_pem is None and ca:
+            with open(ca) as handle:
+                ca_pem = handle.read()
+        self.ca_pem = ca_pem
         if ssl_context is None:
-            ssl_context = ssl.create_default_context(cafile=ca)
+            ssl_context = ssl.create_default_context(cadata=ca_pem)
             ssl_context.check_hostname = False  # the lab's serving cert is for 127.0.0.1 and names; CA pinned
             if cert:
                 ssl_context.load_cert_chain(cert, key)
@@ -151,6 +177,14 @@ class KubeClient:
             for name in temps:
                 os.unlink(name)
 
+    def with_token(self, token_source: Callable[[], str]) -> KubeClient:
+        """A client of the same server and CA that authenticates with a bearer token (and no certificate)."""
+        return KubeClient(self.server, timeout=self.timeout, ca_pem=self.ca_pem, token_source=token_source)
+
+    def _authorization(self) -> str | None:
+        token = self.token_source() if self.token_source is not None else self.token
+        return f"Bearer {token}" if token else None
+
     # -- transport ---------------------------------------------------------------------------------------
 
     def _connection(self, timeout: float | None = None) -> http.client.HTTPSConnection:
@@ -170,8 +204,9 @@ class KubeClient:
             if query:
                 url = f"{url}?{urllib.parse.urlencode(query)}"
         headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        authorization = self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         payload = None
         if body is not None:
             payload = json.dumps(body, separators=(",", ":")).encode()
@@ -281,8 +316,9 @@ class KubeClient:
         }
         conn = self._connection(timeout=timeout_seconds + 30)
         headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        authorization = self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         try:
             conn.request("GET", f"{url}?{urllib.parse.urlencode(query)}", headers=headers)
             response = conn.getresponse()

@@ -11,6 +11,7 @@ import threading
 import time
 
 from ..etcd import EtcdClient
+from . import rbac_bootstrap
 from .server import App, Server, ssl_context
 from .store import Store
 
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     store.healthy = True
     threading.Thread(target=store.follow, name="etcd-watch", daemon=True).start()
     app = App(config, store)
+    rbac_bootstrap.ensure_namespaces(app.registry)
+    if app.authorizer.rbac is not None:
+        rbac_bootstrap.ensure(app.registry)
     server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), app, ssl_context(config))
     count = sum(len(c.items) for c in store.caches.values())
     log.info("serving on https://%s:%s (%d objects, revision %d) after %.2fs", *server.server_address, count,

@@ -160,6 +160,43 @@ KINDS: dict[str, dict[int, tuple[str, Any]]] = {
             },
         ),
     },
+    "SelfSubjectAccessReview": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: (
+                    "resourceAttributes",
+                    {
+                        1: ("namespace", "string"),
+                        2: ("verb", "string"),
+                        3: ("group", "string"),
+                        4: ("version", "string"),
+                        5: ("resource", "string"),
+                        6: ("subresource", "string"),
+                        7: ("name", "string"),
+                    },
+                ),
+                2: ("nonResourceAttributes", {1: ("path", "string"), 2: ("verb", "string")}),
+            },
+        ),
+    },
+    "SelfSubjectRulesReview": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("namespace", "string")})},
+    "SelfSubjectReview": {1: ("metadata", OBJECT_META)},
+    "TokenRequest": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: ("audiences", ("repeated", "string")),
+                3: (
+                    "boundObjectRef",
+                    {1: ("kind", "string"), 2: ("apiVersion", "string"), 3: ("name", "string"), 4: ("uid", "string")},
+                ),
+                4: ("expirationSeconds", "int?"),
+            },
+        ),
+    },
     "PodDisruptionBudget": {
         1: ("metadata", OBJECT_META),
         2: (

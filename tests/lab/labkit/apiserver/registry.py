@@ -136,6 +136,13 @@ class Registry:
 
     @staticmethod
     def validate_name(res: Resource, name: str) -> None:
+        if res.group == "rbac.authorization.k8s.io":  # ValidateRBACName: any path segment (system:discovery)
+            bad = next((f"may not contain '{c}'" for c in ("/", "%") if c in name), None)
+            if name in (".", ".."):
+                bad = f"may not be '{name}'"
+            if bad:
+                raise errors.invalid(res, name, [errors.field_invalid("metadata.name", name, bad)])
+            return
         label_only = res.plural in ("namespaces", "services")
         pattern, msg = (DNS1123_LABEL, LABEL_MSG) if label_only else (DNS1123_SUBDOMAIN, SUBDOMAIN_MSG)
         if len(name) > (63 if label_only else 253) or not pattern.match(name):

@@ -29,10 +29,10 @@ MODEL_OVERRIDES = {("v1", "Event"): "CoreV1Event", ("authentication.k8s.io/v1", 
 
 
 def fingerprint() -> str:
-    """What the file depends on: this generator and the client's version (a change regenerates it)."""
+    """What the file depends on: this generator, the kinds served and the client's version (a change regenerates it)."""
     import kubernetes
 
-    source = Path(__file__).read_bytes()
+    source = Path(__file__).read_bytes() + Path(__file__).with_name("resources.py").read_bytes()
     return hashlib.sha256(source + kubernetes.__version__.encode()).hexdigest()[:16]
 
 

@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, errors, openapi, protobuf, schema
+from . import discovery, errors, openapi, protobuf, requestinfo, reviews, schema
+from .authn import Authenticator, User, impersonate
+from .authz import Attributes, Authorizer
 from .errors import ApiError, status_body
 from .eviction import Eviction
 from .fieldvalidation import FieldValidation
@@ -26,6 +28,7 @@ from .tables import table
 log = logging.getLogger("apiserver")
 access = logging.getLogger("apiserver.access")
 JSON = "application/json"
+MAX_DRAINED = 1 << 20  # bytes of an unread body an error response reads to keep the connection
 
 
 JOB_ORPHAN_WARNING = (
@@ -40,26 +43,6 @@ def warning_header(text: str) -> str:
     return f'299 - "{escaped}"'
 
 
-class User:
-    def __init__(self, name: str, groups: list[str], uid: str = ""):
-        self.name, self.groups, self.uid = name, groups, uid
-
-
-def load_tokens(path: str | None) -> dict[str, User]:
-    """A --token-auth-file CSV: token,user,uid[,"group1,group2"]."""
-    tokens: dict[str, User] = {}
-    if not path:
-        return tokens
-    import csv
-
-    with open(path, newline="") as fh:
-        for row in csv.reader(fh):
-            if len(row) >= 3 and not row[0].startswith("#"):
-                groups = [g for g in (row[3].split(",") if len(row) > 3 else []) if g]
-                tokens[row[0].strip()] = User(row[1].strip(), groups, row[2].strip())
-    return tokens
-
-
 class App:
     """What the handlers share: the store, registry, settings."""
 
@@ -68,7 +51,14 @@ class App:
         self.store = store
         self.registry = Registry(store)
         self.eviction = Eviction(self.registry)
-        self.tokens = load_tokens(config.get("token_file"))
+        self.authenticator = Authenticator(config, store)
+        self.authorizer = Authorizer(config, store)
+        self.issuer = self.authenticator.issuer
+        self.signer = None
+        if config.get("service_account_signing_key_file"):
+            from .satokens import Signer
+
+            self.signer = Signer(config["service_account_signing_key_file"])
         self.version = config.get("version", "v1.35.2")
         self.bookmark_interval = float(config.get("bookmark_interval_seconds", 10))
         self.watch_timeout = float(config.get("watch_timeout_seconds", 1800))
@@ -116,6 +106,7 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 300  # idle keep-alive connections are closed after this
     app: App
     server: Server
+    _raw: bytes | None = None  # the request body once read
 
     def setup(self) -> None:
         self.request.settimeout(30)
@@ -153,7 +144,10 @@ class Handler(BaseHTTPRequestHandler):
     def send_obj(self, code: int, obj) -> None:
         self.send_body(code, dumps(obj))
 
-    def read_body(self):
+    def raw_body(self) -> bytes:
+        """The request's body, read once (an early error reads it too: the connection stays usable)."""
+        if self._raw is not None:
+            return self._raw
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
             while True:
@@ -163,9 +157,13 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-            raw = b"".join(chunks)
+            self._raw = b"".join(chunks)
         else:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return self._raw
+
+    def read_body(self):
+        raw = self.raw_body()
         if not raw:
             return None
         ctype = self.headers.get("Content-Type", JSON).split(";")[0].strip()
@@ -191,22 +189,6 @@ class Handler(BaseHTTPRequestHandler):
                     pass
             raise errors.bad_request("the body of the request could not be decoded as JSON") from None
 
-    def authenticate(self) -> User | None:
-        auth = self.headers.get("Authorization", "")
-        if auth[:7].lower() == "bearer ":
-            return self.app.tokens.get(auth[7:].strip())
-        cert = self.request.getpeercert()
-        if cert:
-            cn, orgs = "", []
-            for rdn in cert.get("subject", ()):
-                for k, v in rdn:
-                    if k == "commonName":
-                        cn = v
-                    elif k == "organizationName":
-                        orgs.append(v)
-            return User(cn, orgs)
-        return None
-
     def do_GET(self):
         self.dispatch()
 
@@ -217,6 +199,7 @@ class Handler(BaseHTTPRequestHandler):
         code = 0
         self.warnings: list[str] = []
         self.protobuf_body = False
+        self._raw = None
         try:
             url = urlsplit(self.path)
             self.query = parse_qs(url.query)
@@ -225,14 +208,19 @@ class Handler(BaseHTTPRequestHandler):
                 ok = path.startswith("/livez") or self.app.store.healthy
                 self.send_body(200 if ok else 500, b"ok" if ok else b"[-]etcd failed", "text/plain; charset=utf-8")
                 return
-            self.user = self.authenticate()
-            if self.user is None:
-                raise ApiError(401, "Unauthorized", "Unauthorized")
+            self.user = self.app.authenticator.authenticate(self.headers.get("Authorization", ""),
+                                                            self.request.getpeercert())  # fmt: skip
+            self.user = impersonate(self.user, self.headers, self.may_impersonate)
+            self.app.authorizer.check(requestinfo.attributes(self.user, self.command, path, self.query))
             code = self.route(path)
         except ApiError as exc:
             code = exc.code
             if exc.code >= 500:
                 log.warning("%s %s: %s", self.command, self.path, exc.message)
+            if self._raw is None and int(self.headers.get("Content-Length") or 0) > MAX_DRAINED:
+                self.close_connection = True  # not worth reading: close instead
+            else:
+                self.raw_body()
             self.send_body(exc.code, exc.body())
         except (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError):
             self.close_connection = True
@@ -245,6 +233,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             access.info("%s %s %s %.1fms", self.command, self.path, code, (time.monotonic() - started) * 1000)
+
+    def may_impersonate(self, user: User, resource: str, namespace: str, name: str, group: str) -> None:
+        resource, _, sub = resource.partition("/")
+        self.app.authorizer.check(Attributes(user, "impersonate", True, namespace, group, "", resource, sub, name))
 
     # --- routing ---------------------------------------------------------------------------------------------
 
@@ -318,6 +310,8 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         reg = self.app.registry
         dry_run = bool(self.query.get("dryRun"))
+        if res.virtual or (res.plural == "serviceaccounts" and sub == "token"):
+            return self.serve_review(res, ns, name)
         if method in ("GET", "HEAD"):
             if name is None:
                 return self.serve_list(res, ns)
@@ -398,6 +392,23 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_body(200, entry.raw)
             return 200
         raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+
+    def serve_review(self, res: Resource, ns: str | None, name: str | None) -> int:
+        if self.command != "POST" or (res.virtual and name):
+            raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+        body = self.read_body()
+        if not isinstance(body, dict):
+            raise errors.bad_request("the body of the request is not a JSON object")
+        app = self.app
+        if res.virtual:
+            answer = reviews.review(res, ns, body, self.user, app.authorizer, app.authenticator)
+        elif app.signer is None or ns is None or name is None:
+            raise ApiError(404, "the server could not find the requested resource", "NotFound")
+        else:
+            answer = reviews.token_request(app.registry, app.signer, app.issuer, sorted(app.authenticator.audiences),
+                                           ns, name, body)  # fmt: skip
+        self.send_obj(201, answer)
+        return 201
 
     def include(self) -> str:
         return (self.query.get("includeObject") or ["Metadata"])[0]

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from labkit import component
 from labkit.controllers import (
+    clusterroleaggregation,
     daemonset,
     deployment,
     disruption,
@@ -26,12 +27,14 @@ from labkit.controllers import (
     replicaset,
     rootcapublisher,
     serviceaccount,
+    serviceaccounttoken,
     statefulset,
     ttlafterfinished,
 )
+from labkit.controllers.credentials import controller_client
 from labkit.controllers.garbagecollector import GarbageCollector, metadata_only
 from labkit.controllers.manager import Manager
-from labkit.kubeclient import ApiError, ApiResource, discover, path
+from labkit.kubeclient import ApiError, ApiResource, KubeClient, discover, path
 
 Sync = Callable[[Manager, str], None]
 EventHandler = Callable[[Manager, str, str, dict, "dict | None"], None]
@@ -70,8 +73,48 @@ MODULES: dict[str, Callable[[Manager, argparse.Namespace], Controller]] = {
         nodelifecycle.on_event,
         [(max(nodelifecycle.MONITOR_PERIOD * mgr.factor, 0.25), nodelifecycle.monitor)],
     ),
+    "clusterrole-aggregation-controller": lambda mgr, args: cluster_role_aggregation(mgr),
+    "serviceaccount-token-controller": lambda mgr, args: tokens(
+        mgr, args.service_account_private_key_file, args.root_ca_file
+    ),
+    # last: it watches what the others do not, metadata only (the others' informers keep whole objects)
     "garbage-collector-controller": lambda mgr, args: garbage_collector(mgr),
 }
+# the service account each controller acts as with --use-service-account-credentials (none: the manager's own)
+SERVICE_ACCOUNTS = {
+    "replicaset-controller": "replicaset-controller",
+    "deployment-controller": "deployment-controller",
+    "daemonset-controller": "daemon-set-controller",
+    "statefulset-controller": "statefulset-controller",
+    "job-controller": "job-controller",
+    "ttl-after-finished-controller": "ttl-after-finished-controller",
+    "disruption-controller": "disruption-controller",
+    "namespace-controller": "namespace-controller",
+    "serviceaccount-controller": "service-account-controller",
+    "root-ca-certificate-publisher-controller": "root-ca-cert-publisher",
+    "pod-garbage-collector-controller": "pod-garbage-collector",
+    "node-lifecycle-controller": "node-controller",
+    "garbage-collector-controller": "generic-garbage-collector",
+    "clusterrole-aggregation-controller": "clusterrole-aggregation-controller",
+}
+
+
+def cluster_role_aggregation(mgr: Manager) -> Controller:
+    mgr.add_informer("clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterroles")
+    return from_module("clusterroleaggregation", clusterroleaggregation)
+
+
+def tokens(mgr: Manager, key_file: Path, ca_file: Path) -> Controller:
+    if not key_file.exists() or not ca_file.exists():
+        mgr.log.warning("serviceaccount-token-controller: no %s or %s, not populating token secrets", key_file, ca_file)
+        return Controller({}, lambda *_: None)
+    from labkit.apiserver.satokens import Signer
+
+    signer, ca = Signer(str(key_file)), ca_file.read_text()
+    mgr.add_informer("serviceaccounts", path("serviceaccounts"))
+    mgr.add_informer(serviceaccounttoken.INFORMER, path("secrets"), fieldSelector=f"type={serviceaccounttoken.TYPE}")
+    return Controller({"serviceaccounttoken": lambda m, key: serviceaccounttoken.sync(m, key, signer, ca)},
+                      serviceaccounttoken.on_event)  # fmt: skip
 
 
 def service_accounts(mgr: Manager) -> Controller:
@@ -131,6 +174,20 @@ def discover_when_up(mgr: Manager) -> list[ApiResource]:
             time.sleep(0.5)
 
 
+def credentials_for(mgr: Manager, account: str) -> KubeClient | None:
+    while True:
+        try:
+            return controller_client(mgr.root, account)
+        except ApiError as exc:
+            if exc.status == 404:  # no TokenRequest (no signing key): the manager's own identity
+                mgr.log.warning("no service account tokens (%s): %s acts as the manager", exc, account)
+                return None
+            mgr.log.warning("token for %s: %s (retrying)", account, exc)
+        except OSError as exc:
+            mgr.log.warning("token for %s: %s (retrying)", account, exc)
+        time.sleep(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state-dir", required=True, type=Path)
@@ -138,8 +195,19 @@ def main() -> None:
     parser.add_argument(
         "--root-ca-file", type=Path, help="the CA published as kube-root-ca.crt (default <state>/pki/ca.crt)"
     )
+    parser.add_argument(
+        "--service-account-private-key-file", type=Path, help="signs legacy tokens (<state>/pki/sa.key)"
+    )
+    parser.add_argument(
+        "--use-service-account-credentials",
+        default="true",
+        choices=["true", "false"],
+        help="each controller as its own service account (kubeadm's setting, the default here)",
+    )
     args = parser.parse_args()
     args.root_ca_file = args.root_ca_file or args.state_dir / "pki" / "ca.crt"
+    pki = args.state_dir / "pki"
+    args.service_account_private_key_file = args.service_account_private_key_file or pki / "sa.key"
     log = component.setup("controllers")
     mgr = Manager(component.client_for(args.state_dir, "controller-manager"), component.lab_info(args.state_dir))
     mgr.resources = discover_when_up(mgr)
@@ -148,6 +216,10 @@ def main() -> None:
     for name in names:
         controller = MODULES[name](mgr, args)
         mgr.syncs.update(controller.syncs)
+        account = SERVICE_ACCOUNTS.get(name)
+        if args.use_service_account_credentials == "true" and account and controller.syncs:
+            client = credentials_for(mgr, account)
+            mgr.clients.update({sync: client for sync in controller.syncs} if client else {})
         mgr.watchers.append(_watcher(mgr, controller.on_event))
         periodic += controller.periodic
     log.info("controllers: %s", ", ".join(names))

@@ -99,7 +99,9 @@ def rv(obj: dict[str, Any]) -> int:
 
 class Manager:
     def __init__(self, client: KubeClient, info: dict[str, Any]):
-        self.client = client
+        self.root = client  # the manager's own identity: informers (list and watch everything), discovery
+        self.clients: dict[str, KubeClient] = {}  # sync name -> the controller's client (its service account)
+        self._current = threading.local()
         self.info = info
         self.factor = float(info.get("time_factor", 0.05))
         self.log = component.logging.getLogger("controllers")
@@ -131,12 +133,18 @@ class Manager:
         self.pod_informer = Informer(client, "pods", self._on_pod, lock=self.lock, transform=trim_pod, cache=False)
         self.resources: list[ApiResource] = []  # what discovery listed at start
 
+    @property
+    def client(self) -> KubeClient:
+        """The client of the controller whose sync runs in this thread (kube-controller-manager's
+        --use-service-account-credentials), else the manager's own."""
+        return getattr(self._current, "client", None) or self.root
+
     def add_informer(self, name: str, url: str, transform: Callable[[dict], dict] | None = None, **params: Any) -> None:
         """Watch one more collection (before ``run``) under ``name``, unless a watch has that name already;
         events reach the controllers as resource ``name``, objects ``transform``ed (``params``: a field selector)."""
         if name in self.informers or name == "pods":
             return
-        self.informers[name] = Informer(self.client, name, self._handler(name), lock=self.lock, transform=transform,
+        self.informers[name] = Informer(self.root, name, self._handler(name), lock=self.lock, transform=transform,
                                         url=url, **params)  # fmt: skip
 
     # -- events ------------------------------------------------------------------------------------------
@@ -223,9 +231,13 @@ class Manager:
             threading.Thread(target=self._every, args=(interval, action), daemon=True).start()
         while True:
             controller, key = self._next()
+            self._current.client = self.clients.get(controller)
             try:
                 self.syncs[controller](self, key)
             except ApiError as exc:
+                invalidate = getattr(getattr(self.clients.get(controller), "token_source", None), "invalidate", None)
+                if exc.status == 401 and invalidate is not None:
+                    invalidate()
                 level = self.log.info if exc.status == 409 else self.log.warning
                 level("%s %s: %s (retrying)", controller, key, exc)
                 self.enqueue(controller, key, after=0.2 if exc.status == 409 else 1.0)
