@@ -146,6 +146,10 @@ class ApiServer:
 
     # --- a tiny client --------------------------------------------------------------------------------------
 
+    def anonymous_context(self) -> ssl.SSLContext:
+        """TLS that trusts the server but presents no client certificate (for anonymous or token requests)."""
+        return ssl.create_default_context(cafile=str(self.paths["ca_crt"]))
+
     def connect(self, ctx: ssl.SSLContext | None = None, timeout: float = 30) -> http.client.HTTPSConnection:
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx or self.ctx, timeout=timeout)
 

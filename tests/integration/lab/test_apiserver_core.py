@@ -35,7 +35,7 @@ def test_discovery_lists_resources_and_subresources(apiserver):
     _, groups = apiserver.get("/apis")
     assert {g["name"] for g in groups["groups"]} == {"apps", "batch", "policy", "coordination.k8s.io",
                                                      "rbac.authorization.k8s.io", "authentication.k8s.io",
-                                                     "authorization.k8s.io"}  # fmt: skip
+                                                     "authorization.k8s.io", "discovery.k8s.io"}  # fmt: skip
     _, batch = apiserver.get("/apis/batch/v1")
     assert {r["name"]: r["categories"] for r in batch["resources"] if r["name"] == "jobs"} == {"jobs": ["all"]}
     _, apps = apiserver.get("/apis/apps/v1")

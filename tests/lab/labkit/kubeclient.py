@@ -36,6 +36,7 @@ GROUPS = {
     "authentication.k8s.io/v1": {"selfsubjectreviews", "tokenreviews"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
+    "discovery.k8s.io/v1": {"endpointslices"},
 }
 CLUSTER_SCOPED = {
     "nodes",

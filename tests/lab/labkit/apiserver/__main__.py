@@ -11,7 +11,7 @@ import threading
 import time
 
 from ..etcd import EtcdClient
-from . import rbac_bootstrap
+from . import startup
 from .server import App, Server, ssl_context
 from .store import Store
 
@@ -62,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     store.healthy = True
     threading.Thread(target=store.follow, name="etcd-watch", daemon=True).start()
     app = App(config, store)
-    rbac_bootstrap.ensure_namespaces(app.registry)
+    startup.ensure_namespaces(app.registry)
+    startup.ensure_kubernetes_service(app.registry, config.get("advertise_address", "127.0.0.1"), int(config["port"]))
     if app.authorizer.rbac is not None:
-        rbac_bootstrap.ensure(app.registry)
+        startup.ensure(app.registry)
     server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), app, ssl_context(config))
     count = sum(len(c.items) for c in store.caches.values())
     log.info("serving on https://%s:%s (%d objects, revision %d) after %.2fs", *server.server_address, count,

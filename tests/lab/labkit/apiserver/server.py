@@ -13,16 +13,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, errors, openapi, protobuf, requestinfo, reviews, schema
+from . import componentstatus, deprecation, discovery, errors, openapi, protobuf, requestinfo, reviews, schema
 from .authn import Authenticator, User, impersonate
 from .authz import Attributes, Authorizer
 from .errors import ApiError, status_body
 from .eviction import Eviction
 from .fieldvalidation import FieldValidation
+from .metrics import Metrics
 from .registry import PODS, Registry, now_iso
 from .resources import BY_PATH, Resource
 from .selectors import field_matcher, label_matcher, node_name_of
-from .store import Store, dumps
+from .store import Store, dumps, make_entry
 from .tables import table
 
 log = logging.getLogger("apiserver")
@@ -65,6 +66,8 @@ class App:
         self.stopping = threading.Event()
         self.schemas = schema.load(Path(config["schemas_file"])) if config.get("schemas_file") else schema.load()
         self.openapi = openapi.documents(self.version, self.schemas)
+        self.metrics = Metrics()
+        self.server_version = deprecation.server_version(self.version)
 
     def version_info(self) -> dict:
         v = self.version.lstrip("v")
@@ -200,6 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         self.warnings: list[str] = []
         self.protobuf_body = False
         self._raw = None
+        attrs: Attributes | None = None
         try:
             url = urlsplit(self.path)
             self.query = parse_qs(url.query)
@@ -211,7 +215,10 @@ class Handler(BaseHTTPRequestHandler):
             self.user = self.app.authenticator.authenticate(self.headers.get("Authorization", ""),
                                                             self.request.getpeercert())  # fmt: skip
             self.user = impersonate(self.user, self.headers, self.may_impersonate)
-            self.app.authorizer.check(requestinfo.attributes(self.user, self.command, path, self.query))
+            attrs = requestinfo.attributes(self.user, self.command, path, self.query)
+            self.app.authorizer.check(attrs)
+            if attrs.resource_request:
+                self.note_deprecation(attrs)
             code = self.route(path)
         except ApiError as exc:
             code = exc.code
@@ -233,6 +240,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             access.info("%s %s %s %.1fms", self.command, self.path, code, (time.monotonic() - started) * 1000)
+            if attrs is not None and attrs.resource_request:
+                scope = "resource" if attrs.name else "namespace" if attrs.namespace else "cluster"
+                self.app.metrics.request(attrs.verb.upper(), attrs.group, attrs.version, attrs.resource,
+                                         attrs.subresource, scope, code, bool(self.query.get("dryRun")))  # fmt: skip
+
+    def note_deprecation(self, attrs: Attributes) -> None:
+        """The deprecated API's Warning header and its apiserver_requested_deprecated_apis gauge."""
+        found = deprecation.find(attrs.group, attrs.version, attrs.resource, self.app.server_version)
+        if found is not None:
+            self.warnings.append(found.warning())
+            self.app.metrics.deprecated_request(attrs.group, attrs.version, attrs.resource, attrs.subresource,
+                                                found.removed_release)  # fmt: skip
 
     def may_impersonate(self, user: User, resource: str, namespace: str, name: str, group: str) -> None:
         resource, _, sub = resource.partition("/")
@@ -244,6 +263,9 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if path == "/version":
             self.send_obj(200, self.app.version_info())
+            return 200
+        if path == "/metrics":
+            self.send_body(200, self.app.metrics.render(), "text/plain; version=0.0.4; charset=utf-8")
             return 200
         if path == "/openapi/v3":
             self.send_obj(200, self.app.openapi[0])
@@ -310,6 +332,8 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         reg = self.app.registry
         dry_run = bool(self.query.get("dryRun"))
+        if res.plural == "componentstatuses":
+            return self.serve_component_statuses(name)
         if res.virtual or (res.plural == "serviceaccounts" and sub == "token"):
             return self.serve_review(res, ns, name)
         if method in ("GET", "HEAD"):
@@ -409,6 +433,19 @@ class Handler(BaseHTTPRequestHandler):
                                            ns, name, body)  # fmt: skip
         self.send_obj(201, answer)
         return 201
+
+    def serve_component_statuses(self, name: str | None) -> int:
+        if self.command not in ("GET", "HEAD"):
+            raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+        items = componentstatus.items(self.app.store.healthy, name)
+        if self.wants_table():
+            entries = [make_entry("componentstatuses", i["metadata"]["name"], i, 0) for i in items]
+            self.send_obj(200, table("componentstatuses", entries, self.app.store.rv))
+        elif name is not None:
+            self.send_obj(200, items[0])
+        else:
+            self.send_obj(200, {"kind": "ComponentStatusList", "apiVersion": "v1", "metadata": {}, "items": items})
+        return 200
 
     def include(self) -> str:
         return (self.query.get("includeObject") or ["Metadata"])[0]

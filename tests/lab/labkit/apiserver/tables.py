@@ -227,6 +227,17 @@ PRINTERS = {
                         ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}"
                                  for p in (o.get("spec") or {}).get("ports") or []) or "<none>", age(o, now)],
     ),
+    "componentstatuses": ([NAME, col("Status"), col("Message"), col("Error")], lambda o, now: [
+        o["metadata"]["name"], "Healthy" if all(c.get("status") == "True" for c in o.get("conditions") or []) else
+        "Unhealthy", ",".join(c.get("message", "") for c in o.get("conditions") or []),
+        ",".join(c.get("error", "") for c in o.get("conditions") or [])]),
+    "endpoints": ([NAME, col("Endpoints"), AGE], lambda o, now: [o["metadata"]["name"], ",".join(
+        f"{a.get('ip')}:{p.get('port')}" for s in o.get("subsets") or [] for a in s.get("addresses") or []
+        for p in s.get("ports") or []) or "<none>", age(o, now)]),
+    "endpointslices": ([NAME, col("AddressType"), col("Ports"), col("Endpoints"), AGE], lambda o, now: [
+        o["metadata"]["name"], o.get("addressType", ""),
+        ",".join(str(p.get("port")) for p in o.get("ports") or []) or "<unset>",
+        ",".join(a for e in o.get("endpoints") or [] for a in e.get("addresses") or []) or "<unset>", age(o, now)]),
     "leases": ([NAME, col("Holder"), AGE], lambda o, now: [o["metadata"]["name"],
                (o.get("spec") or {}).get("holderIdentity") or "", age(o, now)]),
 }  # fmt: skip
