@@ -186,3 +186,39 @@ def test_kubeadm_identities_work_under_rbac(api, lab, kubectl, tmp_path):
     config = run_as(kubectl, kubelet, "get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "name")
     assert config.stdout.strip() == "configmap/kubeadm-config", config.stderr
     assert run_as(kubectl, kubelet, "auth", "can-i", "delete", "nodes/worker-2").stdout.strip() == "no"
+
+
+def test_a_namespace_admin_cannot_grant_more_than_it_holds(api, lab):
+    api.create(path("serviceaccounts", NS), {"apiVersion": "v1", "kind": "ServiceAccount",
+                                             "metadata": {"name": "owner"}})  # fmt: skip
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "owner-admin", "namespace": NS},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+               "subjects": [{"kind": "ServiceAccount", "name": "owner", "namespace": NS}]}  # fmt: skip
+    api.create(path("rolebindings", NS), binding)
+    token = api.create(path("serviceaccounts", NS, "owner", "token"), {"spec": {}})["status"]["token"]
+    owner = KubeClient(lab.info["apiserver_url"], ca=str(Path(lab.info["pki_dir"]) / "ca.crt"), token=token)
+    wait_for("admin aggregated", lambda: api.get(path("clusterroles", name="admin")).get("rules"))
+    fine = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "pods", "namespace": NS},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]}  # fmt: skip
+    owner.create(path("roles", NS), fine)
+    greedy = {**fine, "metadata": {"name": "nodes", "namespace": NS},
+              "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "delete"]}]}  # fmt: skip
+    with pytest.raises(Exception) as caught:
+        owner.create(path("roles", NS), greedy)
+    owner_name = f"system:serviceaccount:{NS}:owner"
+    assert caught.value.status == 403  # type: ignore[attr-defined]
+    assert caught.value.body["message"] == (  # type: ignore[attr-defined]
+        f'roles.rbac.authorization.k8s.io "nodes" is forbidden: user "{owner_name}" (groups=["system:serviceaccounts" '
+        f'"system:serviceaccounts:{NS}" "system:authenticated"]) is attempting to grant RBAC permissions not currently '
+        'held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["get" "delete"]}'
+    )
+    view = {**binding, "metadata": {"name": "reader-view", "namespace": NS},
+            "roleRef": {**binding["roleRef"], "name": "view"}}  # fmt: skip
+    owner.create(path("rolebindings", NS), view)  # admin holds everything view grants
+    root = {**binding, "metadata": {"name": "reader-root", "namespace": NS},
+            "roleRef": {**binding["roleRef"], "name": "cluster-admin"}}  # fmt: skip
+    with pytest.raises(Exception) as caught:
+        owner.create(path("rolebindings", NS), root)
+    assert caught.value.status == 403  # type: ignore[attr-defined]
+    assert "is attempting to grant RBAC permissions not currently held" in caught.value.body["message"]  # type: ignore[attr-defined]

@@ -13,7 +13,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import componentstatus, deprecation, discovery, errors, openapi, protobuf, requestinfo, reviews, schema
+from . import (
+    componentstatus,
+    deprecation,
+    discovery,
+    errors,
+    escalation,
+    openapi,
+    protobuf,
+    requestinfo,
+    reviews,
+    schema,
+)
 from .authn import Authenticator, User, impersonate
 from .authz import Attributes, Authorizer
 from .errors import ApiError, status_body
@@ -358,6 +369,10 @@ class Handler(BaseHTTPRequestHandler):
                 api_version = f"{group}/{kind.version or res.version}" if group else (kind.version or res.version)
                 body = fields.body(api_version, kind.kind, body)
             self.warnings += fields.warnings
+            if res.group == escalation.GROUP:
+                stored = reg.store.get(res, reg.key(res, ns, name)) if name else None
+                escalation.check(self.app.authorizer, self.app.store, self.user, res, ns, body,
+                                 stored.obj if stored is not None else None)  # fmt: skip
         if method == "POST":
             if name is None:
                 entry = reg.create(res, ns, body, dry_run=dry_run)
@@ -389,7 +404,17 @@ class Handler(BaseHTTPRequestHandler):
             if dry_run:
                 self.send_body(200, reg.get(res, ns, name).raw)
                 return 200
-            entry = reg.patch(res, ns, name, ctype, body, sub, fields.patch(res.api_version, res.kind, ctype, body))
+            validate = fields.patch(res.api_version, res.kind, ctype, body)
+
+            def check(patched: dict) -> dict:
+                patched = validate(patched)
+                if res.group == escalation.GROUP:
+                    stored = reg.store.get(res, reg.key(res, ns, name or ""))
+                    escalation.check(self.app.authorizer, self.app.store, self.user, res, ns, patched,
+                                     stored.obj if stored is not None else None)  # fmt: skip
+                return patched
+
+            entry = reg.patch(res, ns, name, ctype, body, sub, check)
             self.warnings += fields.all_warnings()
             self.send_body(200, entry.raw)
             return 200
