@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         config = json.load(fh)
     _setup_logging(config)
     started = time.monotonic()
+    # bound first: the port labctl picked is ours from now on (loading etcd and writing the bootstrap
+    # policy take a while, and other labs on the machine pick ports too); connections wait in the backlog
+    server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), ssl_context(config))
     etcd = _connect_etcd(config)
     store = Store(
         etcd,
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     startup.ensure_kubernetes_service(app.registry, config.get("advertise_address", "127.0.0.1"), int(config["port"]))
     if app.authorizer.rbac is not None:
         startup.ensure(app.registry)
-    server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), app, ssl_context(config))
+    server.attach(app)
     count = sum(len(c.items) for c in store.caches.values())
     log.info("serving on https://%s:%s (%d objects, revision %d) after %.2fs", *server.server_address, count,
              store.rv, time.monotonic() - started)  # fmt: skip

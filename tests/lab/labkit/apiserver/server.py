@@ -677,11 +677,16 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: App, ssl_context: ssl.SSLContext):
-        self.app = app
+    def __init__(self, address: tuple[str, int], ssl_context: ssl.SSLContext, app: App | None = None):
+        """Binds and listens at once; requests are served once an App is attached (``attach``)."""
         self.ssl_context = ssl_context
-        handler = type("BoundHandler", (Handler,), {"app": app})
-        super().__init__(address, handler)
+        super().__init__(address, Handler)
+        if app is not None:
+            self.attach(app)
+
+    def attach(self, app: App) -> None:
+        self.app = app
+        self.RequestHandlerClass = type("BoundHandler", (Handler,), {"app": app})
 
     def get_request(self):
         sock, addr = self.socket.accept()
