@@ -1,6 +1,7 @@
 """A real etcd and the lab's API server in a temporary directory, for the API server's own tests.
 
-Independent of labctl: no controllers, scheduler or kubelets, so every object is made by the test.
+Independent of labctl: no scheduler or kubelets, and of kube-controller-manager only the controllers that
+finish deletions (garbage collector, namespace, pod GC), so every other object and status is made by the test.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from pathlib import Path
 
 import pytest
 from labkit import pki
+from labkit.apiserver import schema
 from labkit.etcd import EtcdClient, etcd_argv
 from labkit.net import free_port
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "lab"
 TOKEN = "lab-test-token"
+CONTROLLERS = "garbage-collector-controller,namespace-controller,pod-garbage-collector-controller"
 
 
 def _wait(what: str, check, proc: subprocess.Popen, log: Path, timeout: float = 15.0) -> None:
@@ -67,6 +70,9 @@ class ApiServer:
             "continue_ttl_seconds": 4,
             "watch_cache_size": 200,
             "bookmark_interval_seconds": 0.5,
+            "authorization_mode": "Node,RBAC",
+            "service_account_key_file": str(self.paths["sa_pub"]),
+            "service_account_signing_key_file": str(self.paths["sa_key"]),
         }
         self.etcd = EtcdClient(
             [self.etcd_endpoint],
@@ -79,6 +85,7 @@ class ApiServer:
         self._local = threading.local()
         self.etcd_proc: subprocess.Popen | None = None
         self.proc: subprocess.Popen | None = None
+        self.controllers: subprocess.Popen | None = None
 
     def etcdctl(self, *args: str) -> str:
         cmd = ["etcdctl", f"--endpoints={self.etcd_endpoint}", f"--cacert={self.paths['etcd_ca_crt']}"]
@@ -106,7 +113,25 @@ class ApiServer:
             stderr=(self.base / "apiserver.err").open("ab"),
         )
         _wait("apiserver", lambda: self.get("/readyz", raw=True)[0] == 200, self.proc, self.base / "apiserver.err")
-        return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        if self.controllers is None or self.controllers.poll() is not None:
+            self.start_controllers()
+        return elapsed
+
+    def start_controllers(self) -> None:
+        """The deletion controllers, as their own process with the admin credentials (like labctl's)."""
+        (self.base / "lab.json").write_text(json.dumps({"time_factor": 0.05}))
+        self.controllers = subprocess.Popen(
+            [sys.executable, "-m", "labkit.controllers", "--state-dir", str(self.base), "--controllers", CONTROLLERS],
+            cwd=LAB_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=(self.base / "controllers.log").open("ab"),
+        )
+
+    def stop_controllers(self) -> None:
+        if self.controllers and self.controllers.poll() is None:
+            self.controllers.terminate()
+            self.controllers.wait(10)
 
     def stop(self) -> int | None:
         if self.proc and self.proc.poll() is None:
@@ -120,6 +145,10 @@ class ApiServer:
             self.etcd_proc.wait(10)
 
     # --- a tiny client --------------------------------------------------------------------------------------
+
+    def anonymous_context(self) -> ssl.SSLContext:
+        """TLS that trusts the server but presents no client certificate (for anonymous or token requests)."""
+        return ssl.create_default_context(cafile=str(self.paths["ca_crt"]))
 
     def connect(self, ctx: ssl.SSLContext | None = None, timeout: float = 30) -> http.client.HTTPSConnection:
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx or self.ctx, timeout=timeout)
@@ -207,12 +236,14 @@ class ApiServer:
 
 @pytest.fixture(scope="session")
 def apiserver(tmp_path_factory):
+    schema.load()  # (re)generate the schemas file here, so that the API server's start is not timed with it
     srv = ApiServer(tmp_path_factory.mktemp("apiserver"))
     srv.start_etcd()
     try:
         srv.startup_seconds = srv.start()
         yield srv
     finally:
+        srv.stop_controllers()
         srv.stop()
         srv.stop_etcd()
 

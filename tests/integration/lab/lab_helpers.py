@@ -22,9 +22,11 @@ def get(kubectl: str, lab, *args: str) -> dict[str, Any]:
 
 
 def apply(kubectl: str, lab, *objects: dict[str, Any]) -> None:
-    manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objects)})
+    """kubectl create of the objects as one multi-document stream, with kubectl's default strict validation
+    (a `kind: List` would be validated client-side against /openapi/v2, which the lab does not serve)."""
+    manifest = "\n---\n".join(json.dumps(obj) for obj in objects)
     result = subprocess.run(
-        [kubectl, "--kubeconfig", lab.kubeconfig, "create", "--validate=false", "-f", "-"],  # no /openapi in the lab
+        [kubectl, "--kubeconfig", lab.kubeconfig, "create", "-f", "-"],
         input=manifest, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

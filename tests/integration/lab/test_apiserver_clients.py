@@ -172,6 +172,18 @@ def test_kubectl_typed_creates_send_protobuf(apiserver, ns):
     pod = apiserver.ok("GET", f"/api/v1/namespaces/{ns}/pods/solo")
     assert pod["spec"]["containers"][0]["args"] == ["sleep", "9"] and pod["spec"]["restartPolicy"] == "Never"
     assert pod["metadata"]["labels"] == {"a": "b"}
+    kubectl(apiserver, "create", "job", "once", "-n", ns, "--image=busybox", "--", "echo", "hi")
+    job = apiserver.ok("GET", f"/apis/batch/v1/namespaces/{ns}/jobs/once")
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert job["spec"]["template"]["metadata"]["labels"] == {
+        "batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": "once",
+        "controller-uid": uid, "job-name": "once"}  # fmt: skip
+    assert job["metadata"]["labels"] == job["spec"]["template"]["metadata"]["labels"]
+    assert (job["spec"]["backoffLimit"], job["spec"]["completions"], job["spec"]["completionMode"]) == (
+        6, 1, "NonIndexed")  # fmt: skip
+    pod_spec = job["spec"]["template"]["spec"]
+    assert pod_spec["restartPolicy"] == "Never" and pod_spec["containers"][0]["command"] == ["echo", "hi"]
     kubectl(apiserver, "create", "secret", "generic", "s", "-n", ns, "--from-literal=k=v")
     assert apiserver.ok("GET", f"/api/v1/namespaces/{ns}/secrets/s")["data"] == {"k": "dg=="}
 
@@ -234,6 +246,7 @@ def test_snapshot_restore_brings_a_deleted_namespace_back(apiserver, tmp_path):
         names = [c["metadata"]["name"] for c in srv.ok("GET", f"/api/v1/namespaces/{ns}/configmaps")["items"]]
         assert names == ["after", "kept"]
     finally:
+        srv.stop_controllers()
         srv.stop()
         srv.stop_etcd()
 

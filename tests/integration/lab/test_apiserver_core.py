@@ -33,7 +33,11 @@ def test_discovery_lists_resources_and_subresources(apiserver):
     )
     assert {"pods/status", "pods/binding", "nodes/status"} <= set(by_name)
     _, groups = apiserver.get("/apis")
-    assert {g["name"] for g in groups["groups"]} == {"apps", "policy", "coordination.k8s.io"}
+    assert {g["name"] for g in groups["groups"]} == {"apps", "batch", "policy", "coordination.k8s.io",
+                                                     "rbac.authorization.k8s.io", "authentication.k8s.io",
+                                                     "authorization.k8s.io", "discovery.k8s.io"}  # fmt: skip
+    _, batch = apiserver.get("/apis/batch/v1")
+    assert {r["name"]: r["categories"] for r in batch["resources"] if r["name"] == "jobs"} == {"jobs": ["all"]}
     _, apps = apiserver.get("/apis/apps/v1")
     assert {"deployments", "deployments/scale", "daemonsets", "statefulsets", "replicasets"} <= {
         r["name"] for r in apps["resources"]
@@ -48,10 +52,16 @@ def test_discovery_lists_resources_and_subresources(apiserver):
 def test_authentication(apiserver):
     anonymous = ssl.create_default_context(cafile=str(apiserver.paths["ca_crt"]))
     conn = apiserver.connect(anonymous)
-    conn.request("GET", "/api/v1/nodes")
+    conn.request("GET", "/api/v1/nodes")  # anonymous requests are system:anonymous, which RBAC gives little
     resp = conn.getresponse()
     body = json.loads(resp.read())
-    assert (resp.status, body["kind"], body["reason"]) == (401, "Status", "Unauthorized")
+    assert (resp.status, body["kind"], body["reason"]) == (403, "Status", "Forbidden")
+    assert body["message"] == (
+        'nodes is forbidden: User "system:anonymous" cannot list resource "nodes" in API group "" at the cluster scope'
+    )
+    conn.request("GET", "/version")  # system:public-info-viewer
+    resp = conn.getresponse()
+    assert resp.status == 200 and json.loads(resp.read())["gitVersion"] == "v1.35.2"
     conn.request("GET", "/api/v1/nodes", headers={"Authorization": "Bearer lab-test-token"})
     resp = conn.getresponse()
     assert resp.status == 200 and json.loads(resp.read())["kind"] == "NodeList"

@@ -93,3 +93,32 @@ def test_a_kubelet_restarted_with_another_version_reports_it(lab, kubectl):
         lab.labctl("stop", "kubelet-worker-1")
         lab.labctl("start", "kubelet-worker-1", "--kubelet-version", version)
     assert kubelet_version() == f"v{version}"
+
+
+def test_legacy_apis_profile_leaves_what_a_removed_api_scan_must_find(lab):
+    import base64
+    import gzip
+
+    from labkit.kubeclient import KubeClient, path
+
+    lab.labctl("seed", "--profile", "legacy-apis", timeout=120)
+    api = KubeClient.from_kubeconfig(lab.kubeconfig)
+    secrets = {
+        s["metadata"]["name"]: s for s in api.get(path("secrets", "legacy"), labelSelector="owner=helm")["items"]
+    }
+    assert sorted(secrets) == ["sh.helm.release.v1.shop.v1", "sh.helm.release.v1.shop.v2"]
+    latest = secrets["sh.helm.release.v1.shop.v2"]
+    assert latest["type"] == "helm.sh/release.v1"
+    assert {k: latest["metadata"]["labels"][k] for k in ("name", "owner", "status", "version")} == {
+        "name": "shop", "owner": "helm", "status": "deployed", "version": "2"}  # fmt: skip
+    assert secrets["sh.helm.release.v1.shop.v1"]["metadata"]["labels"]["status"] == "superseded"
+    release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(latest["data"]["release"]))))
+    assert (release["name"], release["version"], release["info"]["status"]) == ("shop", 2, "deployed")
+    for removed in ('apiVersion": "extensions/v1beta1', 'apiVersion": "policy/v1beta1', 'apiVersion": "batch/v1beta1'):
+        assert removed in release["manifest"], removed
+    assert "apps/v1beta2" not in release["manifest"]  # only the superseded revision used it
+    catalog = api.get(path("deployments", "legacy", "catalog"))
+    applied = json.loads(catalog["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert applied["apiVersion"] == "extensions/v1beta1" and catalog["apiVersion"] == "apps/v1"
+    metrics = api.request("GET", "/metrics")["text"]
+    assert 'apiserver_requested_deprecated_apis{group="",removed_release="",resource="componentstatuses"' in metrics

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from labkit import kubeadm_rbac
 from labkit.kubeadm_defaults import COREDNS, minor
 from labkit.kubeclient import KubeClient
 from labkit.manifests import write_manifests
@@ -207,6 +208,6 @@ def base(client: KubeClient, info: dict[str, Any], state_dir: Path) -> list[str]
         *coredns(info["version"]),
         *kube_proxy(info["version"]),
     ]
-    for resource, obj in objects:
+    for resource, obj in [*kubeadm_rbac.objects(), *objects]:
         create(client, resource, obj)
     return ["kube-system"]

@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--time-factor", type=float, default=0.05, help="scale of grace periods and heartbeats")
     up.add_argument("--timeout", type=float, default=None, help="seconds (default 60 in host mode, 600 in nodes)")
     seed = command("seed", "create a workload profile")
-    seed.add_argument("--profile", required=True, choices=["base", "apps", "scale"])
+    seed.add_argument("--profile", required=True, choices=["base", "apps", "scale", "legacy-apis"])
     seed.add_argument("--timeout", type=float, default=120.0, help="how long to wait for the pods to be Ready")
     seed.add_argument("--nodes", type=int, default=5000, help="scale profile: node count")
     seed.add_argument("--pods", type=int, default=50000, help="scale profile: pod count")

@@ -18,17 +18,73 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 GROUPS = {
     "apps/v1": {"deployments", "replicasets", "daemonsets", "statefulsets", "controllerrevisions"},
+    "batch/v1": {"jobs"},
+    "rbac.authorization.k8s.io/v1": {"roles", "rolebindings", "clusterroles", "clusterrolebindings"},
+    "authorization.k8s.io/v1": {
+        "selfsubjectaccessreviews",
+        "selfsubjectrulesreviews",
+        "subjectaccessreviews",
+        "localsubjectaccessreviews",
+    },
+    "authentication.k8s.io/v1": {"selfsubjectreviews", "tokenreviews"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
     "batch/v1": {"jobs"},
+    "discovery.k8s.io/v1": {"endpointslices"},
 }
-CLUSTER_SCOPED = {"nodes", "namespaces"}
+CLUSTER_SCOPED = {
+    "nodes",
+    "namespaces",
+    "clusterroles",
+    "clusterrolebindings",
+    "selfsubjectaccessreviews",
+    "selfsubjectrulesreviews",
+    "subjectaccessreviews",
+    "selfsubjectreviews",
+    "tokenreviews",
+}
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """One resource as discovery describes it (``/api/v1``, ``/apis/<group>/<version>``)."""
+
+    group_version: str
+    plural: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+
+    @property
+    def group(self) -> str:
+        return self.group_version.rpartition("/")[0]
+
+    def url(self, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
+        base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        parts = [base, *(["namespaces", namespace] if namespace and self.namespaced else []), self.plural]
+        return "/".join(parts + [p for p in (name, sub) if p])
+
+
+def discover(client: KubeClient) -> list[ApiResource]:
+    """Every resource (not subresource) of the preferred version of each group, core group first
+    (``discovery.ServerPreferredResources``)."""
+    versions = ["v1"]
+    for group in client.get("/apis").get("groups") or []:
+        versions.append(group["preferredVersion"]["groupVersion"])
+    found = []
+    for gv in versions:
+        listing = client.get("/api/v1" if gv == "v1" else f"/apis/{gv}")
+        for r in listing.get("resources") or []:
+            if "/" not in r["name"]:
+                found.append(ApiResource(gv, r["name"], r["kind"], r["namespaced"], tuple(r.get("verbs") or ())))
+    return found
 
 
 class ApiError(Exception):
@@ -82,6 +138,8 @@ class KubeClient:
         token: str | None = None,
         timeout: float = 30,
         ssl_context: ssl.SSLContext | None = None,
+        ca_pem: str | None = None,
+        token_source: Callable[[], str] | None = None,
     ):
         url = urllib.parse.urlsplit(server)
         if url.hostname is None:  # not https://host[:port] (kubeconfigs the lab writes always name one)
@@ -89,8 +147,14 @@ class KubeClient:
         self.host, self.port = url.hostname, url.port or 443
         self.timeout = timeout
         self.token = token
+        self.token_source = token_source  # called for every request: a token that is renewed
+        self.server = server
+        if ca_pem is None and ca:
+            with open(ca) as handle:
+                ca_pem = handle.read()
+        self.ca_pem = ca_pem
         if ssl_context is None:
-            ssl_context = ssl.create_default_context(cafile=ca)
+            ssl_context = ssl.create_default_context(cadata=ca_pem)
             ssl_context.check_hostname = False  # the lab's serving cert is for 127.0.0.1 and names; CA pinned
             if cert:
                 ssl_context.load_cert_chain(cert, key)
@@ -115,6 +179,14 @@ class KubeClient:
             for name in temps:
                 os.unlink(name)
 
+    def with_token(self, token_source: Callable[[], str]) -> KubeClient:
+        """A client of the same server and CA that authenticates with a bearer token (and no certificate)."""
+        return KubeClient(self.server, timeout=self.timeout, ca_pem=self.ca_pem, token_source=token_source)
+
+    def _authorization(self) -> str | None:
+        token = self.token_source() if self.token_source is not None else self.token
+        return f"Bearer {token}" if token else None
+
     # -- transport ---------------------------------------------------------------------------------------
 
     def _connection(self, timeout: float | None = None) -> http.client.HTTPSConnection:
@@ -134,8 +206,9 @@ class KubeClient:
             if query:
                 url = f"{url}?{urllib.parse.urlencode(query)}"
         headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        authorization = self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         payload = None
         if body is not None:
             payload = json.dumps(body, separators=(",", ":")).encode()
@@ -193,12 +266,16 @@ class KubeClient:
         }[kind]
         return self.request("PATCH", url, patch, content_type=content_type)
 
-    def delete(self, url: str, grace_period: int | None = None, uid: str | None = None) -> dict[str, Any]:
+    def delete(
+        self, url: str, grace_period: int | None = None, uid: str | None = None, propagation: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if grace_period is not None:
             body["gracePeriodSeconds"] = grace_period
         if uid:
             body["preconditions"] = {"uid": uid}
+        if propagation:
+            body["propagationPolicy"] = propagation
         return self.request("DELETE", url, body)
 
     def delete_ignoring_missing(self, url: str, **kwargs: Any) -> dict[str, Any] | None:
@@ -245,8 +322,9 @@ class KubeClient:
         }
         conn = self._connection(timeout=timeout_seconds + 30)
         headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        authorization = self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         try:
             conn.request("GET", f"{url}?{urllib.parse.urlencode(query)}", headers=headers)
             response = conn.getresponse()
@@ -279,13 +357,14 @@ class Informer:
         lock: threading.RLock | None = None,
         transform: Callable[[dict], dict] | None = None,
         cache: bool = True,
+        url: str | None = None,
         **params: Any,
     ):
         self.client = client
         self.transform = transform or (lambda obj: obj)
         self.cache = cache
         self.resource = resource
-        self.url = path(resource)
+        self.url = url or path(resource)
         self.params = params
         self.handler = handler or (lambda kind, obj, old: None)
         self.lock = lock or threading.RLock()

@@ -204,10 +204,10 @@ class Lab:
             "etcd_key": str(paths["apiserver_etcd_client_key"]),
             "time_factor": info["time_factor"],
             # kube-apiserver's flags as kubeadm sets them (keys: the flag names with underscores)
+            "authorization_mode": "Node,RBAC",
             "service_account_key_file": str(paths["sa_pub"]),
             "service_account_signing_key_file": str(paths["sa_key"]),
             "service_account_issuer": "https://kubernetes.default.svc.cluster.local",
-            "authorization_mode": "Node,RBAC",
         }
         (self.state_dir / "apiserver.json").write_text(json.dumps(config, indent=2) + "\n")
 

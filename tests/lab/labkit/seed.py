@@ -1,14 +1,14 @@
 """``labctl seed --profile``: create a profile and wait until its pods are Running and Ready.
 
 ``base`` is kube-system as kubeadm leaves it (labkit.bootstrap); ``apps`` and ``scale`` are workloads
-(labkit.workloads)."""
+(labkit.workloads); ``legacy-apis`` what a removed-API scan must find (labkit.legacy_apis)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from labkit import bootstrap, component, workloads
+from labkit import bootstrap, component, legacy_apis, workloads
 from labkit.kubeclient import KubeClient, path
 
 
@@ -36,6 +36,8 @@ def run(lab, profile: str, timeout: float, nodes: int = 5000, pods: int = 50000)
         namespaces = bootstrap.base(client, info, lab.state_dir)
     elif profile == "apps":
         namespaces = workloads.apps(client)
+    elif profile == "legacy-apis":
+        namespaces = legacy_apis.legacy(client)
     else:
         namespaces = workloads.scale(lab, client, info, nodes, pods, log)
     deadline = started + timeout

@@ -11,7 +11,7 @@ import threading
 import time
 
 from ..etcd import EtcdClient
-from .controllers import Controllers
+from . import startup
 from .server import App, Server, ssl_context
 from .store import Store
 
@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         config = json.load(fh)
     _setup_logging(config)
     started = time.monotonic()
+    # bound first: the port labctl picked is ours from now on (loading etcd and writing the bootstrap
+    # policy take a while, and other labs on the machine pick ports too); connections wait in the backlog
+    server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), ssl_context(config))
     etcd = _connect_etcd(config)
     store = Store(
         etcd,
@@ -62,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     store.healthy = True
     threading.Thread(target=store.follow, name="etcd-watch", daemon=True).start()
     app = App(config, store)
-    controllers = Controllers(app.registry)
-    threading.Thread(target=controllers.run, name="controllers", daemon=True).start()
-    server = Server((config.get("bind_address", "127.0.0.1"), int(config["port"])), app, ssl_context(config))
+    startup.ensure_namespaces(app.registry)
+    startup.ensure_kubernetes_service(app.registry, config.get("advertise_address", "127.0.0.1"), int(config["port"]))
+    if app.authorizer.rbac is not None:
+        startup.ensure(app.registry)
+    server.attach(app)
     count = sum(len(c.items) for c in store.caches.values())
     log.info("serving on https://%s:%s (%d objects, revision %d) after %.2fs", *server.server_address, count,
              store.rv, time.monotonic() - started)  # fmt: skip
@@ -72,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum, _frame):
         log.info("signal %s: stopping", signum)
         app.stopping.set()
-        controllers.stop()
         store.stop()
         threading.Thread(target=server.shutdown, daemon=True).start()
 

@@ -70,6 +70,32 @@ def _statefulset(obj: dict) -> None:
     _template(obj)
 
 
+JOB_LABELS = ("batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name", "controller-uid", "job-name")
+
+
+def _job(obj: dict) -> None:
+    """batch/v1 SetDefaults_Job, and the selector and template labels the Job strategy generates."""
+    meta, spec = obj["metadata"], obj.setdefault("spec", {})
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed")
+    spec.setdefault("manualSelector", False)
+    _template(obj)
+    if not spec["manualSelector"]:
+        labels = spec["template"]["metadata"].setdefault("labels", {})
+        for key, value in zip(JOB_LABELS, (meta["uid"], meta["name"], meta["uid"], meta["name"])):
+            labels.setdefault(key, value)
+        selector = spec["selector"] = spec.get("selector") or {}
+        selector.setdefault("matchLabels", {}).setdefault(JOB_LABELS[0], meta["uid"])
+    if not meta.get("labels"):
+        meta["labels"] = dict(spec["template"]["metadata"].get("labels") or {})
+    obj.setdefault("status", {})
+
+
 def _pod(obj: dict) -> None:
     _pod_spec(obj.setdefault("spec", {}))
     status = obj.setdefault("status", {})
@@ -116,6 +142,7 @@ APPLY = {
     "replicasets": _replicaset,
     "daemonsets": _daemonset,
     "statefulsets": _statefulset,
+    "jobs": _job,
     "namespaces": _namespace,
     "services": _service,
     "poddisruptionbudgets": _pdb,
@@ -152,6 +179,10 @@ def _container_statuses(status: dict) -> None:
 
 
 def normalize(plural: str, obj: dict) -> None:
+    meta = obj.get("metadata") or {}
+    for field in ("ownerReferences", "finalizers"):  # omitempty: an emptied list is not stored
+        if field in meta and not meta[field]:
+            del meta[field]
     if plural == "nodes":
         status = obj.setdefault("status", {})
         info = status.setdefault("nodeInfo", {})

@@ -88,7 +88,8 @@ def forbidden(res: Resource, name: str, why: str, causes: list | None = None) ->
 def invalid(res: Resource, name: str, causes: list[dict]) -> ApiError:
     parts = [f"{c['field']}: {c['message']}" for c in causes]
     text = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
-    message = f'{res.kind} "{name}" is invalid: {text}'
+    kind = f"{res.kind}.{res.group}" if res.group else res.kind  # the qualified kind, as in `Job.batch "x"`
+    message = f'{kind} "{name}" is invalid: {text}'
     details = {"name": name, "group": res.group, "kind": res.kind, "causes": causes}
     if not res.group:
         del details["group"]
@@ -97,6 +98,12 @@ def invalid(res: Resource, name: str, causes: list[dict]) -> ApiError:
 
 def field_invalid(field: str, value, detail: str) -> dict:
     return {"reason": "FieldValueInvalid", "message": f"Invalid value: {json.dumps(value)}: {detail}", "field": field}
+
+
+def field_not_supported(field: str, value, supported: list[str]) -> dict:
+    choices = ", ".join(json.dumps(v) for v in supported)
+    return {"reason": "FieldValueNotSupported", "field": field,
+            "message": f"Unsupported value: {json.dumps(value)}: supported values: {choices}"}  # fmt: skip
 
 
 def bad_request(message: str) -> ApiError:

@@ -7,7 +7,7 @@ import copy
 from .errors import ApiError, bad_request
 
 # Lists merged by key in a strategic merge patch (patchMergeKey in the Kubernetes types), by field name.
-MERGE_KEYS = {
+MERGE_KEYS: dict[str, str | tuple[str, ...] | None] = {
     "containers": "name",
     "initContainers": "name",
     "ephemeralContainers": "name",
@@ -20,7 +20,7 @@ MERGE_KEYS = {
     "containerStatuses": "name",
     "initContainerStatuses": "name",
     "addresses": "type",
-    "ports": "containerPort",
+    "ports": ("containerPort", "port"),  # a container's ports, a Service's ports
     "hostAliases": "ip",
     "tolerations": None,
     "taints": None,
@@ -69,6 +69,8 @@ def _merge_list(field: str, current: list, patch: list) -> list:
     if field in MERGE_SETS:
         return list(dict.fromkeys([*current, *patch]))
     key = MERGE_KEYS.get(field)
+    if isinstance(key, tuple):
+        key = next((k for k in key if any(isinstance(x, dict) and k in x for x in patch)), key[0])
     if not key or not all(isinstance(x, dict) for x in patch):
         return copy.deepcopy([x for x in patch if not (isinstance(x, dict) and x.get("$patch"))])
     merged = list(current)

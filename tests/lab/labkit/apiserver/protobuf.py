@@ -95,7 +95,7 @@ POD_SPEC = {
     8: ("serviceAccountName", "string"),
     10: ("nodeName", "string"),
     11: ("hostNetwork", "bool"),
-    14: ("securityContext", {}),
+    14: ("securityContext", {2: ("runAsUser", "int?"), 3: ("runAsNonRoot", "bool?"), 6: ("runAsGroup", "int?")}),
     16: ("hostname", "string"),
     17: ("subdomain", "string"),
     19: ("schedulerName", "string"),
@@ -138,6 +138,62 @@ KINDS: dict[str, dict[int, tuple[str, Any]]] = {
                 6: ("revisionHistoryLimit", "int?"),
                 7: ("paused", "bool"),
                 9: ("progressDeadlineSeconds", "int?"),
+            },
+        ),
+    },
+    "Job": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: ("parallelism", "int?"),
+                2: ("completions", "int?"),
+                3: ("activeDeadlineSeconds", "int?"),
+                4: ("selector", LABEL_SELECTOR),
+                5: ("manualSelector", "bool?"),
+                6: ("template", POD_TEMPLATE),
+                7: ("backoffLimit", "int?"),
+                8: ("ttlSecondsAfterFinished", "int?"),
+                9: ("completionMode", "string"),
+                10: ("suspend", "bool?"),
+                14: ("podReplacementPolicy", "string"),
+            },
+        ),
+    },
+    "SelfSubjectAccessReview": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: (
+                    "resourceAttributes",
+                    {
+                        1: ("namespace", "string"),
+                        2: ("verb", "string"),
+                        3: ("group", "string"),
+                        4: ("version", "string"),
+                        5: ("resource", "string"),
+                        6: ("subresource", "string"),
+                        7: ("name", "string"),
+                    },
+                ),
+                2: ("nonResourceAttributes", {1: ("path", "string"), 2: ("verb", "string")}),
+            },
+        ),
+    },
+    "SelfSubjectRulesReview": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("namespace", "string")})},
+    "SelfSubjectReview": {1: ("metadata", OBJECT_META)},
+    "TokenRequest": {
+        1: ("metadata", OBJECT_META),
+        2: (
+            "spec",
+            {
+                1: ("audiences", ("repeated", "string")),
+                3: (
+                    "boundObjectRef",
+                    {1: ("kind", "string"), 2: ("apiVersion", "string"), 3: ("name", "string"), 4: ("uid", "string")},
+                ),
+                4: ("expirationSeconds", "int?"),
             },
         ),
     },

@@ -6,6 +6,7 @@ import datetime
 import random
 import re
 import uuid
+from typing import Callable
 
 from . import errors
 from .defaults import apply_defaults, normalize
@@ -13,6 +14,7 @@ from .errors import ApiError
 from .patch import apply_patch
 from .resources import BY_NAME, Resource
 from .store import Entry, Store, make_entry
+from .validation import validate
 
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -29,6 +31,10 @@ LABEL_MSG = (
 NAMESPACES = BY_NAME["namespaces"]
 PODS = BY_NAME["pods"]
 NODES = BY_NAME["nodes"]
+NAMESPACE_PURGING = (
+    "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will "
+    "automatically be purged by the system."
+)
 IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 RETRIES = 20
 PHASE = ("status", "phase")
@@ -119,6 +125,7 @@ class Registry:
             meta["generation"] = 1
         apply_defaults(res.plural, obj)
         normalize(res.plural, obj)
+        validate(res, obj)
         key = self.key(res, namespace, name)
         if dry_run:
             return make_entry(res.plural, key, obj, 0)
@@ -129,6 +136,13 @@ class Registry:
 
     @staticmethod
     def validate_name(res: Resource, name: str) -> None:
+        if res.group == "rbac.authorization.k8s.io":  # ValidateRBACName: any path segment (system:discovery)
+            bad = next((f"may not contain '{c}'" for c in ("/", "%") if c in name), None)
+            if name in (".", ".."):
+                bad = f"may not be '{name}'"
+            if bad:
+                raise errors.invalid(res, name, [errors.field_invalid("metadata.name", name, bad)])
+            return
         label_only = res.plural in ("namespaces", "services")
         pattern, msg = (DNS1123_LABEL, LABEL_MSG) if label_only else (DNS1123_SUBDOMAIN, SUBDOMAIN_MSG)
         if len(name) > (63 if label_only else 253) or not pattern.match(name):
@@ -226,12 +240,16 @@ class Registry:
                     raise
         raise errors.conflict(res, name, errors.MODIFIED)
 
-    def patch(self, res: Resource, namespace: str | None, name: str, ctype: str, patch, sub: str | None = None):
+    def patch(self, res: Resource, namespace: str | None, name: str, ctype: str, patch, sub: str | None = None,
+              check: Callable[[dict], dict] | None = None):  # fmt: skip
+        """check(patched) -> what to store (field validation of the patched object)."""
         for _ in range(RETRIES):
             current = self.get(res, namespace, name)
             patched = apply_patch(ctype, current.obj, patch)
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patch did not produce an object")
+            if check is not None:
+                patched = check(patched)
             wanted = (patched.get("metadata") or {}).get("resourceVersion")
             if wanted and str(wanted) != str(current.rv):
                 raise errors.conflict(res, name, errors.MODIFIED)
@@ -279,6 +297,9 @@ class Registry:
                     f"ResourceVersion in object meta: {current.rv}"
                 )
                 raise errors.conflict(res, name, why)
+            purging = res is NAMESPACES and meta.get("deletionTimestamp")
+            if purging and (current.obj.get("spec") or {}).get("finalizers"):
+                raise errors.conflict(res, name, NAMESPACE_PURGING)  # deleted already: the controller is at work
             try:
                 return self._delete_once(res, current, name, options, mutate)
             except ApiError as exc:
@@ -299,7 +320,11 @@ class Registry:
                 return self.write(res, current, obj, name), {}
             return current, {}
         propagation = options.get("propagationPolicy")
-        if propagation in ("Foreground", "Orphan") and res.plural != "pods":
+        if propagation is None and "orphanDependents" in options:
+            propagation = "Orphan" if options["orphanDependents"] else "Background"
+        if propagation is None and res.plural == "jobs":
+            propagation = "Orphan"  # the batch/v1 Job strategy's DefaultGarbageCollectionPolicy
+        if propagation in ("Foreground", "Orphan"):
             finalizer = "foregroundDeletion" if propagation == "Foreground" else "orphan"
             if not meta.get("deletionTimestamp"):
                 meta.setdefault("finalizers", [])

@@ -31,6 +31,7 @@ class Resource:
     subresources: list[Sub] = field(default_factory=list)
     generation: bool = False  # metadata.generation tracks spec changes
     verbs: list[str] = field(default_factory=lambda: list(VERBS))
+    virtual: bool = False  # not stored: a create answers at once (access reviews, token reviews)
 
     @property
     def api_version(self) -> str:
@@ -57,6 +58,8 @@ def _scale() -> Sub:
     return Sub("scale", "Scale", STATUS_VERBS, "autoscaling", "v1")
 
 
+RBAC = "rbac.authorization.k8s.io"
+AUTHZ = "authorization.k8s.io"
 RESOURCES = [
     Resource("namespaces", "namespace", "Namespace", "", "v1", False, "namespaces", ["ns"],
              subresources=[_status("Namespace"), Sub("finalize", "Namespace", ["update"])],
@@ -71,8 +74,12 @@ RESOURCES = [
     Resource("secrets", "secret", "Secret", "", "v1", True, "secrets"),
     Resource("services", "service", "Service", "", "v1", True, "services/specs", ["svc"], ["all"],
              subresources=[_status("Service")]),
-    Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", True, "serviceaccounts", ["sa"]),
+    Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", True, "serviceaccounts", ["sa"],
+             subresources=[Sub("token", "TokenRequest", ["create"], "authentication.k8s.io", "v1")]),
     Resource("events", "event", "Event", "", "v1", True, "events", ["ev"]),
+    Resource("endpoints", "endpoints", "Endpoints", "", "v1", True, "services/endpoints", ["ep"]),
+    Resource("componentstatuses", "componentstatus", "ComponentStatus", "", "v1", False, "-", ["cs"],
+             verbs=["get", "list"], virtual=True),
     Resource("deployments", "deployment", "Deployment", "apps", "v1", True, "deployments", ["deploy"], ["all"],
              generation=True, subresources=[_scale(), _status("Deployment")]),
     Resource("replicasets", "replicaset", "ReplicaSet", "apps", "v1", True, "replicasets", ["rs"], ["all"],
@@ -83,12 +90,36 @@ RESOURCES = [
              generation=True, subresources=[_scale(), _status("StatefulSet")]),
     Resource("controllerrevisions", "controllerrevision", "ControllerRevision", "apps", "v1", True,
              "controllerrevisions"),
+    Resource("jobs", "job", "Job", "batch", "v1", True, "jobs", categories=["all"], generation=True,
+             subresources=[_status("Job")]),
     Resource("poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", "policy", "v1", True,
              "poddisruptionbudgets", ["pdb"], generation=True, subresources=[_status("PodDisruptionBudget")]),
     Resource("leases", "lease", "Lease", "coordination.k8s.io", "v1", True, "leases"),
+    Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1", True, "endpointslices"),
+    Resource("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", RBAC, "v1", False,
+             "clusterrolebindings"),
+    Resource("clusterroles", "clusterrole", "ClusterRole", RBAC, "v1", False, "clusterroles"),
+    Resource("rolebindings", "rolebinding", "RoleBinding", RBAC, "v1", True, "rolebindings"),
+    Resource("roles", "role", "Role", RBAC, "v1", True, "roles"),
+    Resource("selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", "authentication.k8s.io", "v1", False,
+             "-", verbs=["create"], virtual=True),
+    Resource("tokenreviews", "tokenreview", "TokenReview", "authentication.k8s.io", "v1", False, "-",
+             verbs=["create"], virtual=True),
+    Resource("localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", AUTHZ, "v1", True,
+             "-", verbs=["create"], virtual=True),
+    Resource("selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", AUTHZ, "v1", False,
+             "-", verbs=["create"], virtual=True),
+    Resource("selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", AUTHZ, "v1", False,
+             "-", verbs=["create"], virtual=True),
+    Resource("subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", AUTHZ, "v1", False, "-",
+             verbs=["create"], virtual=True),
 ]  # fmt: skip
 
+# Kinds that requests carry besides the resources' own (their schemas are generated too)
+SCHEMA_EXTRA_KINDS: list[tuple[str, str]] = [("v1", "DeleteOptions")]
+
 BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
+STORED = [r for r in RESOURCES if not r.virtual]
 BY_NAME = {r.plural: r for r in RESOURCES}
 
 

@@ -172,6 +172,7 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "secrets": {"type": ("type",)},
     "replicasets": {"status.replicas": ("status", "replicas")},
+    "jobs": {"status.successful": ("status", "succeeded")},
 }
 
 
@@ -182,6 +183,8 @@ def field_value(obj: dict, path: tuple) -> str:
             return ""
         cur = cur.get(part)
     if cur is None:
+        if path == ("status", "succeeded"):
+            return "0"
         return "false" if path == ("spec", "unschedulable") or path == ("spec", "hostNetwork") else ""
     if isinstance(cur, bool):
         return "true" if cur else "false"

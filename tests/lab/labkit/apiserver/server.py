@@ -10,40 +10,49 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, errors, openapi, protobuf
+from . import (
+    componentstatus,
+    deprecation,
+    discovery,
+    errors,
+    escalation,
+    openapi,
+    protobuf,
+    requestinfo,
+    reviews,
+    schema,
+)
+from .authn import Authenticator, User, impersonate
+from .authz import Attributes, Authorizer
 from .errors import ApiError, status_body
 from .eviction import Eviction
+from .fieldvalidation import FieldValidation
+from .metrics import Metrics
 from .registry import PODS, Registry, now_iso
 from .resources import BY_PATH, Resource
 from .selectors import field_matcher, label_matcher, node_name_of
-from .store import Store, dumps
+from .store import Store, dumps, make_entry
 from .tables import table
 
 log = logging.getLogger("apiserver")
 access = logging.getLogger("apiserver.access")
 JSON = "application/json"
+MAX_DRAINED = 1 << 20  # bytes of an unread body an error response reads to keep the connection
 
 
-class User:
-    def __init__(self, name: str, groups: list[str], uid: str = ""):
-        self.name, self.groups, self.uid = name, groups, uid
+JOB_ORPHAN_WARNING = (
+    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them "
+    "or set propagationPolicy=Orphan to suppress this warning"
+)
 
 
-def load_tokens(path: str | None) -> dict[str, User]:
-    """A --token-auth-file CSV: token,user,uid[,"group1,group2"]."""
-    tokens: dict[str, User] = {}
-    if not path:
-        return tokens
-    import csv
-
-    with open(path, newline="") as fh:
-        for row in csv.reader(fh):
-            if len(row) >= 3 and not row[0].startswith("#"):
-                groups = [g for g in (row[3].split(",") if len(row) > 3 else []) if g]
-                tokens[row[0].strip()] = User(row[1].strip(), groups, row[2].strip())
-    return tokens
+def warning_header(text: str) -> str:
+    """RFC 7234 warning: code 299, agent "-", the text quoted (what the real server's warning recorder sends)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{escaped}"'
 
 
 class App:
@@ -54,12 +63,22 @@ class App:
         self.store = store
         self.registry = Registry(store)
         self.eviction = Eviction(self.registry)
-        self.tokens = load_tokens(config.get("token_file"))
+        self.authenticator = Authenticator(config, store)
+        self.authorizer = Authorizer(config, store)
+        self.issuer = self.authenticator.issuer
+        self.signer = None
+        if config.get("service_account_signing_key_file"):
+            from .satokens import Signer
+
+            self.signer = Signer(config["service_account_signing_key_file"])
         self.version = config.get("version", "v1.35.2")
         self.bookmark_interval = float(config.get("bookmark_interval_seconds", 10))
         self.watch_timeout = float(config.get("watch_timeout_seconds", 1800))
         self.stopping = threading.Event()
-        self.openapi = openapi.documents(self.version)
+        self.schemas = schema.load(Path(config["schemas_file"])) if config.get("schemas_file") else schema.load()
+        self.openapi = openapi.documents(self.version, self.schemas)
+        self.metrics = Metrics()
+        self.server_version = deprecation.server_version(self.version)
 
     def version_info(self) -> dict:
         v = self.version.lstrip("v")
@@ -101,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 300  # idle keep-alive connections are closed after this
     app: App
     server: Server
+    _raw: bytes | None = None  # the request body once read
 
     def setup(self) -> None:
         self.request.settimeout(30)
@@ -121,6 +141,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_body(self, code: int, body: bytes, ctype: str = JSON) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        for text in getattr(self, "warnings", ()):
+            self.send_header("Warning", warning_header(text))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
         if self.command != "HEAD" and len(body) < 65536:  # headers and body in one TLS record
@@ -136,7 +158,10 @@ class Handler(BaseHTTPRequestHandler):
     def send_obj(self, code: int, obj) -> None:
         self.send_body(code, dumps(obj))
 
-    def read_body(self):
+    def raw_body(self) -> bytes:
+        """The request's body, read once (an early error reads it too: the connection stays usable)."""
+        if self._raw is not None:
+            return self._raw
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
             while True:
@@ -146,13 +171,18 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-            raw = b"".join(chunks)
+            self._raw = b"".join(chunks)
         else:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return self._raw
+
+    def read_body(self):
+        raw = self.raw_body()
         if not raw:
             return None
         ctype = self.headers.get("Content-Type", JSON).split(";")[0].strip()
-        if ctype == "application/vnd.kubernetes.protobuf":
+        self.protobuf_body = ctype == "application/vnd.kubernetes.protobuf"
+        if self.protobuf_body:  # Go's protobuf decoding drops unknown fields silently
             try:
                 return protobuf.decode_body(raw)
             except protobuf.ProtobufError as exc:
@@ -162,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
                                 "application/json, application/yaml, application/vnd.kubernetes.protobuf",
                            "UnsupportedMediaType")  # fmt: skip
         try:
-            return json.loads(raw)
+            return schema.loads(raw)  # keeps repeated keys in view for field validation
         except ValueError:
             if "yaml" in self.headers.get("Content-Type", ""):
                 try:
@@ -173,22 +203,6 @@ class Handler(BaseHTTPRequestHandler):
                     pass
             raise errors.bad_request("the body of the request could not be decoded as JSON") from None
 
-    def authenticate(self) -> User | None:
-        auth = self.headers.get("Authorization", "")
-        if auth[:7].lower() == "bearer ":
-            return self.app.tokens.get(auth[7:].strip())
-        cert = self.request.getpeercert()
-        if cert:
-            cn, orgs = "", []
-            for rdn in cert.get("subject", ()):
-                for k, v in rdn:
-                    if k == "commonName":
-                        cn = v
-                    elif k == "organizationName":
-                        orgs.append(v)
-            return User(cn, orgs)
-        return None
-
     def do_GET(self):
         self.dispatch()
 
@@ -197,6 +211,10 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self) -> None:
         started = time.monotonic()
         code = 0
+        self.warnings: list[str] = []
+        self.protobuf_body = False
+        self._raw = None
+        attrs: Attributes | None = None
         try:
             url = urlsplit(self.path)
             self.query = parse_qs(url.query)
@@ -205,14 +223,22 @@ class Handler(BaseHTTPRequestHandler):
                 ok = path.startswith("/livez") or self.app.store.healthy
                 self.send_body(200 if ok else 500, b"ok" if ok else b"[-]etcd failed", "text/plain; charset=utf-8")
                 return
-            self.user = self.authenticate()
-            if self.user is None:
-                raise ApiError(401, "Unauthorized", "Unauthorized")
+            self.user = self.app.authenticator.authenticate(self.headers.get("Authorization", ""),
+                                                            self.request.getpeercert())  # fmt: skip
+            self.user = impersonate(self.user, self.headers, self.may_impersonate)
+            attrs = requestinfo.attributes(self.user, self.command, path, self.query)
+            self.app.authorizer.check(attrs)
+            if attrs.resource_request:
+                self.note_deprecation(attrs)
             code = self.route(path)
         except ApiError as exc:
             code = exc.code
             if exc.code >= 500:
                 log.warning("%s %s: %s", self.command, self.path, exc.message)
+            if self._raw is None and int(self.headers.get("Content-Length") or 0) > MAX_DRAINED:
+                self.close_connection = True  # not worth reading: close instead
+            else:
+                self.raw_body()
             self.send_body(exc.code, exc.body())
         except (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError):
             self.close_connection = True
@@ -225,6 +251,22 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             access.info("%s %s %s %.1fms", self.command, self.path, code, (time.monotonic() - started) * 1000)
+            if attrs is not None and attrs.resource_request:
+                scope = "resource" if attrs.name else "namespace" if attrs.namespace else "cluster"
+                self.app.metrics.request(attrs.verb.upper(), attrs.group, attrs.version, attrs.resource,
+                                         attrs.subresource, scope, code, bool(self.query.get("dryRun")))  # fmt: skip
+
+    def note_deprecation(self, attrs: Attributes) -> None:
+        """The deprecated API's Warning header and its apiserver_requested_deprecated_apis gauge."""
+        found = deprecation.find(attrs.group, attrs.version, attrs.resource, self.app.server_version)
+        if found is not None:
+            self.warnings.append(found.warning())
+            self.app.metrics.deprecated_request(attrs.group, attrs.version, attrs.resource, attrs.subresource,
+                                                found.removed_release)  # fmt: skip
+
+    def may_impersonate(self, user: User, resource: str, namespace: str, name: str, group: str) -> None:
+        resource, _, sub = resource.partition("/")
+        self.app.authorizer.check(Attributes(user, "impersonate", True, namespace, group, "", resource, sub, name))
 
     # --- routing ---------------------------------------------------------------------------------------------
 
@@ -232,6 +274,9 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if path == "/version":
             self.send_obj(200, self.app.version_info())
+            return 200
+        if path == "/metrics":
+            self.send_body(200, self.app.metrics.render(), "text/plain; version=0.0.4; charset=utf-8")
             return 200
         if path == "/openapi/v3":
             self.send_obj(200, self.app.openapi[0])
@@ -298,6 +343,10 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         reg = self.app.registry
         dry_run = bool(self.query.get("dryRun"))
+        if res.plural == "componentstatuses":
+            return self.serve_component_statuses(name)
+        if res.virtual or (res.plural == "serviceaccounts" and sub == "token"):
+            return self.serve_review(res, ns, name)
         if method in ("GET", "HEAD"):
             if name is None:
                 return self.serve_list(res, ns)
@@ -310,6 +359,20 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_body(200, entry.raw)
             return 200
         body = self.read_body()
+        fields = FieldValidation(self.app.schemas, self.query)
+        if method in ("POST", "PUT") and not self.protobuf_body:
+            kind = res.sub(sub) if sub and sub != "status" else None
+            if kind is None:
+                body = fields.body(res.api_version, res.kind, body)
+            else:
+                group = kind.group if kind.group is not None else res.group
+                api_version = f"{group}/{kind.version or res.version}" if group else (kind.version or res.version)
+                body = fields.body(api_version, kind.kind, body)
+            self.warnings += fields.warnings
+            if res.group == escalation.GROUP:
+                stored = reg.store.get(res, reg.key(res, ns, name)) if name else None
+                escalation.check(self.app.authorizer, self.app.store, self.user, res, ns, body,
+                                 stored.obj if stored is not None else None)  # fmt: skip
         if method == "POST":
             if name is None:
                 entry = reg.create(res, ns, body, dry_run=dry_run)
@@ -341,7 +404,18 @@ class Handler(BaseHTTPRequestHandler):
             if dry_run:
                 self.send_body(200, reg.get(res, ns, name).raw)
                 return 200
-            entry = reg.patch(res, ns, name, ctype, body, sub)
+            validate = fields.patch(res.api_version, res.kind, ctype, body)
+
+            def check(patched: dict) -> dict:
+                patched = validate(patched)
+                if res.group == escalation.GROUP:
+                    stored = reg.store.get(res, reg.key(res, ns, name or ""))
+                    escalation.check(self.app.authorizer, self.app.store, self.user, res, ns, patched,
+                                     stored.obj if stored is not None else None)  # fmt: skip
+                return patched
+
+            entry = reg.patch(res, ns, name, ctype, body, sub, check)
+            self.warnings += fields.all_warnings()
             self.send_body(200, entry.raw)
             return 200
         if method == "DELETE":
@@ -351,6 +425,10 @@ class Handler(BaseHTTPRequestHandler):
                 options["gracePeriodSeconds"] = grace
             if self.query.get("propagationPolicy"):
                 options["propagationPolicy"] = self.query["propagationPolicy"][0]
+            if self.query.get("orphanDependents"):
+                options["orphanDependents"] = _bool(self.query, "orphanDependents")
+            if res.plural == "jobs" and options.get("propagationPolicy") is None and "orphanDependents" not in options:
+                self.warnings.append(JOB_ORPHAN_WARNING)  # batch/v1 Jobs orphan their pods by default
             if name is None:
                 return self.delete_collection(res, ns, options, dry_run)
             if dry_run:
@@ -363,6 +441,36 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_body(200, entry.raw)
             return 200
         raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+
+    def serve_review(self, res: Resource, ns: str | None, name: str | None) -> int:
+        if self.command != "POST" or (res.virtual and name):
+            raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+        body = self.read_body()
+        if not isinstance(body, dict):
+            raise errors.bad_request("the body of the request is not a JSON object")
+        app = self.app
+        if res.virtual:
+            answer = reviews.review(res, ns, body, self.user, app.authorizer, app.authenticator)
+        elif app.signer is None or ns is None or name is None:
+            raise ApiError(404, "the server could not find the requested resource", "NotFound")
+        else:
+            answer = reviews.token_request(app.registry, app.signer, app.issuer, sorted(app.authenticator.audiences),
+                                           ns, name, body)  # fmt: skip
+        self.send_obj(201, answer)
+        return 201
+
+    def serve_component_statuses(self, name: str | None) -> int:
+        if self.command not in ("GET", "HEAD"):
+            raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
+        items = componentstatus.items(self.app.store.healthy, name)
+        if self.wants_table():
+            entries = [make_entry("componentstatuses", i["metadata"]["name"], i, 0) for i in items]
+            self.send_obj(200, table("componentstatuses", entries, self.app.store.rv))
+        elif name is not None:
+            self.send_obj(200, items[0])
+        else:
+            self.send_obj(200, {"kind": "ComponentStatusList", "apiVersion": "v1", "metadata": {}, "items": items})
+        return 200
 
     def include(self) -> str:
         return (self.query.get("includeObject") or ["Metadata"])[0]
@@ -569,11 +677,16 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: App, ssl_context: ssl.SSLContext):
-        self.app = app
+    def __init__(self, address: tuple[str, int], ssl_context: ssl.SSLContext, app: App | None = None):
+        """Binds and listens at once; requests are served once an App is attached (``attach``)."""
         self.ssl_context = ssl_context
-        handler = type("BoundHandler", (Handler,), {"app": app})
-        super().__init__(address, handler)
+        super().__init__(address, Handler)
+        if app is not None:
+            self.attach(app)
+
+    def attach(self, app: App) -> None:
+        self.app = app
+        self.RequestHandlerClass = type("BoundHandler", (Handler,), {"app": app})
 
     def get_request(self):
         sock, addr = self.socket.accept()

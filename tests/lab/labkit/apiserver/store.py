@@ -26,7 +26,7 @@ from typing import Callable
 
 from ..etcd import EtcdClient, EtcdError, b64, kv_events, prefix_end, unb64
 from .errors import ApiError
-from .resources import RESOURCES, Resource
+from .resources import STORED, Resource
 from .selectors import field_paths, field_value
 
 log = logging.getLogger("apiserver.store")
@@ -153,10 +153,10 @@ class Store:
         self.etcd = etcd
         self.cond = threading.Condition(threading.RLock())
         self.rv = 0
-        self.caches = {r.plural: ResourceCache(r, history_size) for r in RESOURCES}
+        self.caches = {r.plural: ResourceCache(r, history_size) for r in STORED}
         # Longest prefix first so that services/specs/ wins over a shorter one.
         self.prefixes = sorted(
-            ((REGISTRY + r.prefix.encode() + b"/", self.caches[r.plural]) for r in RESOURCES),
+            ((REGISTRY + r.prefix.encode() + b"/", self.caches[r.plural]) for r in STORED),
             key=lambda p: -len(p[0]),
         )
         self.continue_ttl = continue_ttl

@@ -122,6 +122,43 @@ def _node(o: dict, now) -> list:
     ]
 
 
+def _parse(ts: str) -> datetime.datetime:
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+def _job(o: dict, now) -> list:
+    spec, status = o.get("spec") or {}, o.get("status") or {}
+    succeeded = status.get("succeeded", 0)
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif (spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    duration = ""
+    if status.get("startTime"):
+        end = _parse(status["completionTime"]) if status.get("completionTime") else now
+        duration = human_duration((end - _parse(status["startTime"])).total_seconds())
+    conditions = {c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"}
+    if "Complete" in conditions:
+        state = "Complete"
+    elif "Failed" in conditions:
+        state = "Failed"
+    elif o["metadata"].get("deletionTimestamp"):
+        state = "Terminating"
+    elif "Suspended" in conditions:
+        state = "Suspended"
+    elif "FailureTarget" in conditions:
+        state = "FailureTarget"
+    else:
+        state = "Running"
+    containers = (spec.get("template") or {}).get("spec", {}).get("containers") or []
+    selector = ",".join(f"{k}={v}" for k, v in sorted(((spec.get("selector") or {}).get("matchLabels") or {}).items()))
+    return [o["metadata"]["name"], state, completions, duration, age(o, now),
+            ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers),
+            selector or "<none>"]  # fmt: skip
+
+
 def _int_or_str(v) -> str:
     return "N/A" if v is None else str(v)
 
@@ -166,6 +203,11 @@ PRINTERS = {
                 ((((o.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeSelector") or {})
                 .items())) or "<none>", age(o, now)],
     ),
+    "jobs": (
+        [NAME, col("Status"), col("Completions"), col("Duration"), AGE, col("Containers", priority=1),
+         col("Images", priority=1), col("Selector", priority=1)],
+        _job,
+    ),
     "poddisruptionbudgets": (
         [NAME, col("Min Available"), col("Max Unavailable"), col("Allowed Disruptions", "integer"), AGE],
         lambda o, now: [o["metadata"]["name"], _int_or_str((o.get("spec") or {}).get("minAvailable")),
@@ -185,6 +227,17 @@ PRINTERS = {
                         ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}"
                                  for p in (o.get("spec") or {}).get("ports") or []) or "<none>", age(o, now)],
     ),
+    "componentstatuses": ([NAME, col("Status"), col("Message"), col("Error")], lambda o, now: [
+        o["metadata"]["name"], "Healthy" if all(c.get("status") == "True" for c in o.get("conditions") or []) else
+        "Unhealthy", ",".join(c.get("message", "") for c in o.get("conditions") or []),
+        ",".join(c.get("error", "") for c in o.get("conditions") or [])]),
+    "endpoints": ([NAME, col("Endpoints"), AGE], lambda o, now: [o["metadata"]["name"], ",".join(
+        f"{a.get('ip')}:{p.get('port')}" for s in o.get("subsets") or [] for a in s.get("addresses") or []
+        for p in s.get("ports") or []) or "<none>", age(o, now)]),
+    "endpointslices": ([NAME, col("AddressType"), col("Ports"), col("Endpoints"), AGE], lambda o, now: [
+        o["metadata"]["name"], o.get("addressType", ""),
+        ",".join(str(p.get("port")) for p in o.get("ports") or []) or "<unset>",
+        ",".join(a for e in o.get("endpoints") or [] for a in e.get("addresses") or []) or "<unset>", age(o, now)]),
     "leases": ([NAME, col("Holder"), AGE], lambda o, now: [o["metadata"]["name"],
                (o.get("spec") or {}).get("holderIdentity") or "", age(o, now)]),
 }  # fmt: skip

@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from labkit import component
-from labkit.kubeclient import ApiError, Informer, KubeClient, path
+from labkit.kubeclient import ApiError, ApiResource, Informer, KubeClient, path
 
 APPS = {
     "ReplicaSet": "replicasets",
@@ -67,6 +67,7 @@ def trim_pod(pod: dict[str, Any]) -> dict[str, Any]:
                 "creationTimestamp",
                 "resourceVersion",
                 "annotations",
+                "finalizers",
             )
             if k in meta
         },
@@ -98,7 +99,9 @@ def rv(obj: dict[str, Any]) -> int:
 
 class Manager:
     def __init__(self, client: KubeClient, info: dict[str, Any]):
-        self.client = client
+        self.root = client  # the manager's own identity: informers (list and watch everything), discovery
+        self.clients: dict[str, KubeClient] = {}  # sync name -> the controller's client (its service account)
+        self._current = threading.local()
         self.info = info
         self.factor = float(info.get("time_factor", 0.05))
         self.log = component.logging.getLogger("controllers")
@@ -112,6 +115,7 @@ class Manager:
         self.owners_by_uid: dict[str, dict[str, Any]] = {}  # uid of a RS/DS/STS/Deployment -> object
         self.watchers: list[Callable[[str, str, dict, dict | None], None]] = []
         self.node_health: dict[str, tuple[float, float]] = {}  # node -> (last heartbeat, when we saw it change)
+        self.job_backoff: dict[str, tuple[int, float]] = {}  # job key -> (failures since last success, last failure)
         self.informers = {
             name: Informer(client, name, self._handler(name), lock=self.lock)
             for name in (
@@ -122,10 +126,26 @@ class Manager:
                 "statefulsets",
                 "poddisruptionbudgets",
                 "namespaces",
+                "jobs",
             )
         }
         self.informers["leases"] = Informer(client, "leases", self._handler("leases"), lock=self.lock)
         self.pod_informer = Informer(client, "pods", self._on_pod, lock=self.lock, transform=trim_pod, cache=False)
+        self.resources: list[ApiResource] = []  # what discovery listed at start
+
+    @property
+    def client(self) -> KubeClient:
+        """The client of the controller whose sync runs in this thread (kube-controller-manager's
+        --use-service-account-credentials), else the manager's own."""
+        return getattr(self._current, "client", None) or self.root
+
+    def add_informer(self, name: str, url: str, transform: Callable[[dict], dict] | None = None, **params: Any) -> None:
+        """Watch one more collection (before ``run``) under ``name``, unless a watch has that name already;
+        events reach the controllers as resource ``name``, objects ``transform``ed (``params``: a field selector)."""
+        if name in self.informers or name == "pods":
+            return
+        self.informers[name] = Informer(self.root, name, self._handler(name), lock=self.lock, transform=transform,
+                                        url=url, **params)  # fmt: skip
 
     # -- events ------------------------------------------------------------------------------------------
 
@@ -211,9 +231,13 @@ class Manager:
             threading.Thread(target=self._every, args=(interval, action), daemon=True).start()
         while True:
             controller, key = self._next()
+            self._current.client = self.clients.get(controller)
             try:
                 self.syncs[controller](self, key)
             except ApiError as exc:
+                invalidate = getattr(getattr(self.clients.get(controller), "token_source", None), "invalidate", None)
+                if exc.status == 401 and invalidate is not None:
+                    invalidate()
                 level = self.log.info if exc.status == 409 else self.log.warning
                 level("%s %s: %s (retrying)", controller, key, exc)
                 self.enqueue(controller, key, after=0.2 if exc.status == 409 else 1.0)
