@@ -36,7 +36,6 @@ GROUPS = {
     "authentication.k8s.io/v1": {"selfsubjectreviews", "tokenreviews"},
     "policy/v1": {"poddisruptionbudgets"},
     "coordination.k8s.io/v1": {"leases"},
-    "batch/v1": {"jobs"},
     "discovery.k8s.io/v1": {"endpointslices"},
 }
 CLUSTER_SCOPED = {
