@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import ssl
 import time
@@ -237,4 +236,3 @@ def test_protobuf_bodies_are_understood(apiserver, ns):
     code, cm = apiserver.post(f"/api/v1/namespaces/{ns}/configmaps", body, ctype="application/vnd.kubernetes.protobuf")
     assert code == 201, cm
     assert (cm["metadata"]["name"], cm["data"]) == ("pb-cm", {"k": "v"})
-    assert base64.b64decode(base64.b64encode(b"x")) == b"x"

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from labkit import pki
+from labkit import kubeadm_rbac, pki
 from labkit.bootstrap import coredns, kube_proxy
 from labkit.kubeadm import config as kubeadm_config
 from labkit.kubeadm import manifests
@@ -152,8 +152,13 @@ def upload_cluster_objects(client: KubeClient, cluster_config: dict[str, Any], v
         *coredns(version),
         *kube_proxy(version),
     ]
-    for resource, obj in objects:
+    for resource, obj in [*kubeadm_rbac.objects(), *objects]:
         create(client, resource, obj)
+
+
+def bind_cluster_admins(client: KubeClient) -> None:
+    """kubeadm init's binding of its admin.conf group ``kubeadm:cluster-admins`` to cluster-admin (with
+    super-admin.conf, since admin.conf can do nothing before it exists); idempotent."""
     admins = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",

@@ -239,7 +239,9 @@ class NodesLab(Lab):
         self.wait_api(f"https://{first.ip}:6443", deadline, [f"node-{first.name}"])
         if lb:
             self.wait_api(endpoint, deadline, ["loadbalancer", f"node-{first.name}"])
-        self.ensure_system_namespaces()
+        # As kubeadm init: super-admin.conf (system:masters) binds kubeadm:cluster-admins, which admin.conf is in.
+        super_admin = KubeClient.from_kubeconfig(str(self.node_root(first.name) / "etc/kubernetes/super-admin.conf"))
+        kubeadm_init.bind_cluster_admins(super_admin)
         for node in nodes[1:]:
             if node.control_plane:
                 self.join_control_plane(info, node, nodes, cluster_config, deadline)

@@ -25,6 +25,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from labkit.apiserver import schema
 from labkit.nodes import catalog, debs, k8s_packages
 from labkit.nodes.rootfs import CACHE_DIR
 from labkit.nodes.signing import Signer
@@ -33,9 +34,11 @@ SUITE_LEGACY = "kubernetes-xenial"
 
 
 def sources_digest() -> str:
-    """What the built packages depend on: labkit's sources (shipped inside kubeadm and kubelet) and the catalog."""
+    """What the built packages depend on: labkit's sources (shipped inside kubeadm and kubelet, with the API
+    schemas the nodes' API servers validate fields with) and the catalog."""
+    schema.load()  # generated from the host's kubernetes client: the nodes have none to generate it with
     digest = hashlib.sha256()
-    for file in sorted(k8s_packages.LABKIT.rglob("*.py")):
+    for file in sorted([*k8s_packages.LABKIT.rglob("*.py"), *k8s_packages.LABKIT.rglob("schemas.json")]):
         digest.update(str(file.relative_to(k8s_packages.LABKIT)).encode() + b"\0" + file.read_bytes())
     digest.update(repr((catalog.MINORS, catalog.PATCHES, k8s_packages.OS_PACKAGES)).encode())
     return digest.hexdigest()[:12]
