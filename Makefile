@@ -83,11 +83,13 @@ bench-drain: collection deps ## node_drain vs kubectl drain vs kubernetes.core.k
 	$(PY) bench/bench_drain.py --pod-ready-delay 5 --reps 3
 
 SCALE_LAB := $(abspath .lab/bench-scale)
-bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_info vs kubectl
-	tests/lab/labctl up --mode host --nodes 3 --state-dir $(SCALE_LAB)
+bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_info and api_removals vs kubectl
+	tests/lab/labctl up --mode host --nodes 3 --version 1.21.0 --state-dir $(SCALE_LAB)
 	tests/lab/labctl seed --profile base --state-dir $(SCALE_LAB)
 	tests/lab/labctl seed --profile scale --timeout 1500 --state-dir $(SCALE_LAB)
-	$(PY) bench/bench_lab.py --state-dir $(SCALE_LAB) && $(PY) bench/bench_cluster_info.py --state-dir $(SCALE_LAB); \
+	tests/lab/labctl seed --profile legacy-apis --state-dir $(SCALE_LAB)
+	$(PY) bench/bench_lab.py --state-dir $(SCALE_LAB) && $(PY) bench/bench_cluster_info.py --state-dir $(SCALE_LAB) && \
+	  $(PY) bench/bench_api_removals.py --state-dir $(SCALE_LAB); \
 	  status=$$?; tests/lab/labctl down --state-dir $(SCALE_LAB); exit $$status
 
 clean: ## remove build output and lab state (not the venv)
