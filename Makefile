@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection demo lint ruff mypy ansible-lint sanity units integration test bench bench-etcd bench-drain bench-scale clean
+.PHONY: help deps venv collection demo lint ruff mypy ansible-lint sanity units integration test bench bench-etcd bench-drain bench-scale bench-upgrade clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -73,7 +73,7 @@ integration: collection deps ## tests against real etcd, the lab control plane a
 
 test: lint sanity integration ## everything CI runs
 
-bench: bench-etcd bench-drain bench-scale ## every benchmark (about 45 min): ratios against the reference tools
+bench: bench-etcd bench-drain bench-scale bench-upgrade ## every benchmark (about an hour): ratios against the reference tools
 
 bench-etcd: collection deps ## etcd_snapshot vs etcdctl snapshot save + status on a 256 MB etcd
 	$(PY) bench/bench_etcd_snapshot.py
@@ -81,6 +81,9 @@ bench-etcd: collection deps ## etcd_snapshot vs etcdctl snapshot save + status o
 bench-drain: collection deps ## node_drain vs kubectl drain vs kubernetes.core.k8s_drain on a 100-pod node (1 s and 5 s pod start)
 	$(PY) bench/bench_drain.py --pod-ready-delay 1
 	$(PY) bench/bench_drain.py --pod-ready-delay 5 --reps 3
+
+bench-upgrade: collection deps ## upgrade.yml on lab nodes: orchestration overhead, upgrade_serial 2 against 1
+	$(PY) bench/bench_upgrade.py
 
 SCALE_LAB := $(abspath .lab/bench-scale)
 bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_info and api_removals vs kubectl
