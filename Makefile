@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection demo lint ruff mypy ansible-lint sanity units integration test bench bench-etcd bench-drain bench-scale bench-upgrade clean
+.PHONY: help deps venv collection demo lint ruff mypy ansible-lint changelog-lint sanity units integration test bench bench-etcd bench-drain bench-scale bench-upgrade clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,7 +51,10 @@ mypy: collection ## type checks: plugins (with the unit tests' fakes) and the la
 ansible-lint: collection ## ansible-lint, production profile
 	$(BIN)/ansible-lint --profile production
 
-lint: ruff mypy ansible-lint ## every linter
+changelog-lint: venv ## the changelog fragments are valid
+	$(BIN)/antsibull-changelog lint
+
+lint: ruff mypy ansible-lint changelog-lint ## every linter
 
 # Every ansible-core release meta/runtime.yml claims that installs on Python 3.11.
 CORE_VERSIONS ?= 2.16 2.17 2.18 2.19

@@ -43,7 +43,8 @@ def test_a_kubelet_that_does_not_come_back_stops_the_rollout_naming_it(nodes_lab
     assert any(f.startswith('worker-1 stays cordoned: "Restart the kubelet') for f in run.failures()), run.failures()
     state = versions(nodes_lab)
     assert state["static_pods"] == ["v1.36.3"] * 6  # the control planes were done first
-    assert state["unschedulable"]["worker-1"] is True and state["kubelet"]["worker-2"] == "v1.35.2"
+    assert state["unschedulable"]["worker-1"] is True, state
+    assert state["kubelet"]["worker-2"] == "v1.35.2", run.output[-8000:]  # the rollout stopped at worker-1
     assert workloads.violations == {}, workloads.minimum
 
 
@@ -53,7 +54,7 @@ def test_once_the_fault_is_cleared_a_re_run_completes(nodes_lab, workloads):
     assert run.returncode == 0, run.output[-6000:]
     state = versions(nodes_lab)
     assert set(state["kubelet"].values()) == {"v1.36.3"} and state["kubeadm_config"] == "v1.36.3"
-    assert state["kube_proxy"].endswith(":v1.36.3") and not any(state["unschedulable"].values())
+    assert state["kube_proxy"].endswith(":v1.36.3") and not any(state["unschedulable"].values()), state
     coredns = nodes_lab.get("deployment", "-n", "kube-system", "coredns")
     assert coredns["status"]["availableReplicas"] == coredns["spec"]["replicas"]
     assert workloads.violations == {}, workloads.minimum

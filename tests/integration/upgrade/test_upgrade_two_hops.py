@@ -108,6 +108,16 @@ def test_a_second_run_changes_nothing(nodes_lab, administrator_cordon):
     assert run.returncode == 0 and run.changed == 0, (run.recap, run.output[-3000:])
 
 
+def test_a_node_a_stopped_run_left_cordoned_at_the_target_is_put_back_into_service(nodes_lab, administrator_cordon):
+    # What node_drain leaves on a node it cordoned, as a run that stopped after the last node's restart would.
+    nodes_lab.kubectl("cordon", "cp-1")
+    nodes_lab.kubectl("annotate", "node", "cp-1", "cluster-ops.io/cordoned-by=cluster_ops.kubeadm")
+    run = playbook(nodes_lab, "upgrade", {"kubernetes_version": "1.36"})
+    assert run.returncode == 0 and run.changed == 1, (run.recap, run.output[-3000:])  # the uncordon
+    assert versions(nodes_lab)["unschedulable"] == {"cp-1": False, "worker-1": True}
+    assert "cordoned-by" not in str(nodes_lab.get("node", "cp-1")["metadata"].get("annotations"))
+
+
 def test_os_patching_reboots_when_asked_and_keeps_the_cordon(nodes_lab, administrator_cordon):
     for node in NODES:  # /run is the boot's own: a real reboot empties it
         nodes_lab.ssh(node, "touch /run/before-the-patch")
