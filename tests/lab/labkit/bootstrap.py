@@ -15,30 +15,29 @@ from labkit.manifests import write_manifests
 from labkit.objects import config_map, create, ensure_namespace
 
 
-def cluster_configuration(info: dict[str, Any]) -> str:
-    endpoint = info["apiserver_url"].split("://", 1)[1]
-    return yaml.safe_dump(
-        {
-            "apiServer": {},
-            "apiVersion": "kubeadm.k8s.io/v1beta4",
-            "caCertificateValidityPeriod": "87600h0m0s",
-            "certificateValidityPeriod": "8760h0m0s",
-            "certificatesDir": "/etc/kubernetes/pki",
-            "clusterName": "kubernetes",
-            "controlPlaneEndpoint": endpoint,
-            "controllerManager": {},
-            "dns": {},
-            "encryptionAlgorithm": "RSA-2048",
-            "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
-            "imageRepository": "registry.k8s.io",
-            "kind": "ClusterConfiguration",
-            "kubernetesVersion": f"v{info['version']}",
-            "networking": {"dnsDomain": "cluster.local", "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"},
-            "proxy": {},
-            "scheduler": {},
-        },
-        sort_keys=False,
-    )
+def cluster_configuration(version: str, control_plane_endpoint: str | None) -> dict[str, Any]:
+    """What ``kubeadm init`` uploads (v1beta4), ``controlPlaneEndpoint`` only when one was given."""
+    config: dict[str, Any] = {
+        "apiServer": {},
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "caCertificateValidityPeriod": "87600h0m0s",
+        "certificateValidityPeriod": "8760h0m0s",
+        "certificatesDir": "/etc/kubernetes/pki",
+        "clusterName": "kubernetes",
+        "controllerManager": {},
+        "dns": {},
+        "encryptionAlgorithm": "RSA-2048",
+        "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
+        "imageRepository": "registry.k8s.io",
+        "kind": "ClusterConfiguration",
+        "kubernetesVersion": f"v{version.lstrip('v')}",
+        "networking": {"dnsDomain": "cluster.local", "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"},
+        "proxy": {},
+        "scheduler": {},
+    }
+    if control_plane_endpoint:
+        config["controlPlaneEndpoint"] = control_plane_endpoint
+    return config
 
 
 def kubelet_configuration() -> str:
@@ -199,11 +198,10 @@ def base(client: KubeClient, info: dict[str, Any], state_dir: Path) -> list[str]
     for namespace in ("kube-system", "kube-public", "kube-node-lease", "default"):
         ensure_namespace(client, namespace)
     write_manifests(state_dir, info)
+    endpoint = info["apiserver_url"].split("://", 1)[1]
+    cluster_config = yaml.safe_dump(cluster_configuration(info["version"], endpoint), sort_keys=False)
     objects = [
-        (
-            "configmaps",
-            config_map("kube-system", "kubeadm-config", {"ClusterConfiguration": cluster_configuration(info)}),
-        ),
+        ("configmaps", config_map("kube-system", "kubeadm-config", {"ClusterConfiguration": cluster_config})),
         ("configmaps", config_map("kube-system", "kubelet-config", {"kubelet": kubelet_configuration()})),
         *coredns(info["version"]),
         *kube_proxy(info["version"]),

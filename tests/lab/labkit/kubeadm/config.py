@@ -13,31 +13,6 @@ from labkit.kubeadm_defaults import PAUSE
 from labkit.kubeclient import KubeClient, path
 
 
-def cluster_configuration(version: str, control_plane_endpoint: str | None) -> dict[str, Any]:
-    """What ``kubeadm init`` uploads (v1beta4), ``controlPlaneEndpoint`` only when one was given (HA)."""
-    config: dict[str, Any] = {
-        "apiServer": {},
-        "apiVersion": "kubeadm.k8s.io/v1beta4",
-        "caCertificateValidityPeriod": "87600h0m0s",
-        "certificateValidityPeriod": "8760h0m0s",
-        "certificatesDir": "/etc/kubernetes/pki",
-        "clusterName": "kubernetes",
-        "controllerManager": {},
-        "dns": {},
-        "encryptionAlgorithm": "RSA-2048",
-        "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
-        "imageRepository": "registry.k8s.io",
-        "kind": "ClusterConfiguration",
-        "kubernetesVersion": f"v{version.lstrip('v')}",
-        "networking": {"dnsDomain": "cluster.local", "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"},
-        "proxy": {},
-        "scheduler": {},
-    }
-    if control_plane_endpoint:
-        config["controlPlaneEndpoint"] = control_plane_endpoint
-    return config
-
-
 def dump(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labkit import component, pki
+from labkit.bootstrap import cluster_configuration
 from labkit.etcd import EtcdClient, EtcdError
-from labkit.kubeadm import config as kubeadm_config
 from labkit.kubeclient import ApiError, KubeClient, path
 from labkit.lab import LAB_ROOT, Lab, LabError
 from labkit.nodes import addresses, catalog, haproxy, inventory, kubeadm_init, node_setup, overlay, repo, rootfs, ssh
@@ -226,7 +226,7 @@ class NodesLab(Lab):
         self.wait(f"the package repository at {info['repo_url']}", lambda: self.repo_answers(info), deadline, ["repo"])
         with ThreadPoolExecutor(3) as pool:
             list(pool.map(lambda node: self.prepare_node(info, node, nodes, image), nodes))
-        cluster_config = kubeadm_config.cluster_configuration(info["version"], f"{lb}:6443" if lb else None)
+        cluster_config = cluster_configuration(info["version"], f"{lb}:6443" if lb else None)
         first = nodes[0]
         kubeadm_init.write_manifests(self.node_root(first.name), first, cluster_config, None, False)
         shutil.copy2(self.node_root(first.name) / "etc/kubernetes/admin.conf", self.kubeconfig)

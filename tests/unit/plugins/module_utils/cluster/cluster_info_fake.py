@@ -14,27 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from kubernetes import client as k8s_client
 
+from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.fake_response import FakeResponse
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cluster_info"
-
-
-class FakeResponse:
-    """Plays both the client's RESTResponse and the urllib3 response it wraps."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status = status
-        self.reason = {200: "OK", 404: "Not Found", 410: "Gone"}[status]
-        self.data = json.dumps(body).encode()
-        self.headers = {"Content-Type": "application/json"}
-        self.response = self
-
-    def read(self) -> bytes:
-        return self.data
-
-    def getheaders(self) -> dict[str, str]:
-        return self.headers
-
-    def getheader(self, name: str, default: Any = None) -> Any:
-        return self.headers.get(name, default)
 
 
 def load_list(scenario: str, slug: str) -> list[dict[str, Any]] | None:
