@@ -5,7 +5,9 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    DOCUMENTATION = r"""
+    # The options alone, for the plugins that are not modules (the nodes inventory plugin); DOCUMENTATION below
+    # adds what the modules need besides.
+    OPTIONS = r"""
 options:
   kubeconfig:
     description:
@@ -105,6 +107,11 @@ options:
       - Falls back to E(K8S_AUTH_IMPERSONATE_GROUPS), a comma-separated list.
     type: list
     elements: str
+"""
+
+    DOCUMENTATION = (
+        OPTIONS
+        + r"""
 requirements:
   - kubernetes >= 24.2.0 (the official Python client) on the host that runs the module
 notes:
@@ -114,3 +121,4 @@ notes:
   - Set them once for every module of the collection with C(module_defaults) and the action group
     C(group/cluster_ops.kubeadm.k8s).
 """
+    )
