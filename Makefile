@@ -43,10 +43,11 @@ ruff: venv ## ruff lint and format checks on all Python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-mypy: collection ## type checks: plugins (with the unit tests' fakes) and the lab
+mypy: collection ## type checks: plugins (with the unit tests' fakes), the lab, the AWX content tests
 	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache \
 	  -p ansible_collections.cluster_ops.kubeadm.plugins -p ansible_collections.cluster_ops.kubeadm.tests.unit
 	cd tests/lab && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache labkit
+	cd tests/awx && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache .
 
 ansible-lint: collection ## ansible-lint, production profile
 	$(BIN)/ansible-lint --profile production

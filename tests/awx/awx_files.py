@@ -16,7 +16,12 @@ class AwxLoader(yaml.SafeLoader):
     """Reads the controller configuration files: ``!unsafe`` strings (injector templates) as plain strings."""
 
 
-AwxLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+def _unsafe(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+AwxLoader.add_constructor("!unsafe", _unsafe)
 
 
 def load_yaml(path: Path) -> Any:

@@ -77,7 +77,9 @@ def test_the_build_context_installs_the_collection_from_its_tarball():
 def test_the_tarball_is_the_collection_without_the_build_and_test_machinery():
     with tarfile.open(TARBALL) as archive:
         names = set(archive.getnames())
-        manifest = json.load(archive.extractfile("MANIFEST.json"))  # type: ignore[arg-type]
+        member = archive.extractfile("MANIFEST.json")
+        assert member is not None
+        manifest = json.load(member)
     galaxy = load_yaml(REPO / "galaxy.yml")
     info = manifest["collection_info"]
     keys = ("namespace", "name", "version")
