@@ -56,11 +56,9 @@ options:
     type: int
     default: 120
 extends_documentation_fragment:
-  - cluster_ops.kubeadm.connection.options
+  - cluster_ops.kubeadm.connection
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
-requirements:
-  - kubernetes >= 24.2.0 (the official Python client) on the controller (the AWX execution environment)
 notes:
   - Needs list on nodes and, with O(etcd=auto), get on the ConfigMap C(kube-system/kubeadm-config).
   - Nodes that are not Ready are listed too; their C(kubeadm_node.ready) is false (a constructed group of them is

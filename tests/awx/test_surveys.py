@@ -179,15 +179,20 @@ def test_the_workflow_gates_the_upgrade_and_recovers_from_its_failure(workflow):
 def test_the_workflows_answers_are_checked_by_its_templates_and_cover_what_they_need(workflow):
     spec = workflow["survey_spec"]["spec"]
     names = {t["name"]: t for t in TEMPLATES}
-    templates = [
-        names[n["unified_job_template"]] for n in workflow["simplified_workflow_nodes"] if "approval_node" not in n
-    ]
+    jobs = [node for node in workflow["simplified_workflow_nodes"] if "approval_node" not in node]
+    templates = [names[node["unified_job_template"]] for node in jobs]
     for question in spec:
         readers = [t for t in templates if question["variable"] in {q["variable"] for q in t["survey_spec"]["spec"]}]
         assert readers, f"no template of the workflow asks for {question['variable']}"
         for template in readers:
             for value in answers(question):
                 assert check_answer(inputs(template["playbook"]), question["variable"], value, defaults(spec)) == []
+    for node in jobs:  # the variables a node gives its template
+        template = names[node["unified_job_template"]]
+        found = inputs(template["playbook"])
+        for variable, value in (node.get("extra_data") or {}).items():
+            assert variable in found.asserted or variable in found.options, (node["identifier"], variable)
+            assert check_answer(found, variable, value, defaults(spec)) == [], (node["identifier"], variable)
     given = {q["variable"] for q in spec if q["required"]}
     for template in templates:
         for question in template["survey_spec"]["spec"]:

@@ -182,8 +182,10 @@ def test_the_recovery_keeps_the_cordon_of_a_node_not_ready_or_outside_the_skew_p
     nodes_lab.wait("worker-1's kubelet at v1.37.0", lambda: nodes_lab.kubelet_version("worker-1") == "v1.37.0")
     nodes_lab.labctl("stop", "kubelet-cp-1")
     nodes_lab.wait("cp-1 NotReady", lambda: not nodes_lab.node_ready("cp-1"), timeout=60)
-    job = awx.job("recover", {"recover_wait_timeout": 30}, token, name="recover-kept")
-    assert_successful(job)
+    # as the workflow's failure path launches it: the job fails after its report, the workflow shows the failure
+    job = awx.job("recover", {"recover_wait_timeout": 30, "recover_fail": True}, token, name="recover-kept")
+    assert (job.status, job.failures()) == ("failed", ["recovered after a failed run: uncordoned nothing; left "
+                                                       "cordoned cp-1, worker-1"])  # fmt: skip
     recover = job.stats["artifact_data"]["recover"]
     assert recover["uncordoned"] == []
     assert recover["left_cordoned"]["cp-1"] == "not Ready"
