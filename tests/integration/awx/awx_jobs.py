@@ -90,7 +90,7 @@ class Awx:
         resource from the ClusterRole); a token for the account from the TokenRequest API."""
         account = f"cluster-ops-kubeadm{suffix}"
         objects = []
-        for document in yaml.safe_load_all(RBAC.read_text()):
+        for document in yaml.safe_load(RBAC.read_text())["items"]:
             if document["kind"] != "Namespace":
                 document["metadata"]["name"] = document["metadata"]["name"].replace("kubeadm", "kubeadm" + suffix)
             for subject in document.get("subjects", []):
@@ -103,7 +103,7 @@ class Awx:
                         rule["verbs"] = [verb for verb in rule["verbs"] if verb != without[1]]
             objects.append(document)
         kubectl = [str(REPO / ".venv" / "bin" / "kubectl"), "--kubeconfig", self.lab.kubeconfig]
-        subprocess.run([*kubectl, "apply", "-f", "-"], input=yaml.safe_dump_all(objects), text=True, check=True,
+        subprocess.run([*kubectl, "apply", "-f", "-"], input=yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}), text=True, check=True,
                        capture_output=True)  # fmt: skip
         return self.lab.kubectl("create", "token", account, "-n", NAMESPACE, "--duration=2h").stdout.strip()
 
