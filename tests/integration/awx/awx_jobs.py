@@ -103,8 +103,8 @@ class Awx:
                         rule["verbs"] = [verb for verb in rule["verbs"] if verb != without[1]]
             objects.append(document)
         kubectl = [str(REPO / ".venv" / "bin" / "kubectl"), "--kubeconfig", self.lab.kubeconfig]
-        subprocess.run([*kubectl, "apply", "-f", "-"], input=yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}), text=True, check=True,
-                       capture_output=True)  # fmt: skip
+        listing = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects})  # as the file is written
+        subprocess.run([*kubectl, "apply", "-f", "-"], input=listing, text=True, check=True, capture_output=True)
         return self.lab.kubectl("create", "token", account, "-n", NAMESPACE, "--duration=2h").stdout.strip()
 
     def credential_env(self, token: str, private_data_dir: Path) -> dict[str, str]:
