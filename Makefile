@@ -65,6 +65,9 @@ sanity: venv ## build the collection; ansible-test sanity and units on it with e
 	  $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m >/dev/null || exit 1; \
 	  ANSIBLE_NOCOLOR=1 $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m | grep -q '^EXAMPLES' || { echo "$$m: no EXAMPLES"; exit 1; }; \
 	done; echo "ansible-doc: every module renders with examples"
+	@for i in $$(ls plugins/inventory/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
+	  ANSIBLE_NOCOLOR=1 $(BIN)/ansible-doc -t inventory cluster_ops.kubeadm.$$i | grep -q '^EXAMPLES' || { echo "$$i: no EXAMPLES"; exit 1; }; \
+	done; echo "ansible-doc: every inventory plugin renders with examples"
 
 units: collection ## unit tests with plain pytest (fast loop)
 	$(BIN)/pytest -q tests/unit
