@@ -68,17 +68,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-# cluster.nodes.yml: the cluster of the environment's credentials (AWX: a Kubernetes bearer token credential,
-# or the collection's kubeconfig credential type, on the inventory source)
+# cluster.nodes.yml - the nodes of the cluster the environment's credentials reach (AWX: a Kubernetes bearer
+# token credential, or the collection's kubeconfig credential type, on the inventory source), with more groups and
+# variables from the node facts.
 plugin: cluster_ops.kubeadm.nodes
-
-# prod.nodes.yml: an explicit kubeconfig and context; more groups and variables from the node facts
-plugin: cluster_ops.kubeadm.nodes
-kubeconfig: ~/.kube/prod.conf
-context: prod-admin
 groups:
   not_ready: not kubeadm_node.ready
-  cordoned_by_others: kubeadm_node.unschedulable and kubeadm_node.cordoned_by is none
+  cordoned_by_others: kubeadm_node.unschedulable and not kubeadm_node.cordoned_by
 keyed_groups:
   - key: kubeadm_node.labels['topology.kubernetes.io/zone'] | default('none')
     prefix: zone
@@ -87,15 +83,21 @@ keyed_groups:
 compose:
   ansible_user: "'ubuntu'"
 
-# batch.nodes.yml: only some nodes, of the API server given here with the token of K8S_AUTH_API_KEY; cached
-plugin: cluster_ops.kubeadm.nodes
-host: https://10.0.0.10:6443
-ca_cert: /etc/pki/cluster-ca.crt
-label_selector: node.kubernetes.io/pool=batch
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: /tmp/cluster-ops-inventory
-cache_timeout: 3600
+# prod.nodes.yml - an explicit kubeconfig and context:
+#   plugin: cluster_ops.kubeadm.nodes
+#   kubeconfig: ~/.kube/prod.conf
+#   context: prod-admin
+
+# batch.nodes.yml - only some nodes, of the API server given here with the token of K8S_AUTH_API_KEY, cached for
+# an hour:
+#   plugin: cluster_ops.kubeadm.nodes
+#   host: https://10.0.0.10:6443
+#   ca_cert: /etc/pki/cluster-ca.crt
+#   label_selector: node.kubernetes.io/pool=batch
+#   cache: true
+#   cache_plugin: ansible.builtin.jsonfile
+#   cache_connection: /tmp/cluster-ops-inventory
+#   cache_timeout: 3600
 """
 
 from typing import Any
