@@ -85,8 +85,9 @@ def test_the_tarball_is_the_collection_without_the_build_and_test_machinery():
     keys = ("namespace", "name", "version")
     assert [info[key] for key in keys] == [galaxy[key] for key in keys]
     assert {"meta/execution-environment.yml", "requirements.txt", "bindep.txt", "plugins/inventory/nodes.py",
-            "playbooks/recover.yml", "awx/rbac/cluster-ops-kubeadm.yml"} <= names  # fmt: skip
-    for absent in ("awx/ee/context", "tests/awx", "tests/integration", "tests/lab", ".build", "requirements-dev.txt"):
+            "playbooks/recover.yml", "awx/controller/job_templates.yml"} <= names  # fmt: skip
+    machinery = ("awx/ee/context", "awx/rbac", "tests/awx", "tests/integration", "tests/lab", ".build")
+    for absent in (*machinery, "requirements-dev.txt"):
         assert not any(name == absent or name.startswith(absent + "/") for name in names), absent
 
 

@@ -44,9 +44,8 @@ WRITES = {"create", "update", "patch", "delete", "deletecollection", "escalate",
 
 @pytest.fixture(scope="module")
 def objects() -> dict[str, dict]:
-    listing = yaml.safe_load(RBAC.read_text())  # one List: ansible-test reads a .yml file as one document
-    assert (listing["apiVersion"], listing["kind"]) == ("v1", "List")
-    return {f"{o['kind']}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}": o for o in listing["items"]}
+    documents = yaml.safe_load_all(RBAC.read_text())
+    return {f"{o['kind']}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}": o for o in documents}
 
 
 def rules(objects: dict[str, dict], namespace: str | None) -> list[dict]:

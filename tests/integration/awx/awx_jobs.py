@@ -90,7 +90,7 @@ class Awx:
         resource from the ClusterRole); a token for the account from the TokenRequest API."""
         account = f"cluster-ops-kubeadm{suffix}"
         objects = []
-        for document in yaml.safe_load(RBAC.read_text())["items"]:
+        for document in yaml.safe_load_all(RBAC.read_text()):
             if document["kind"] != "Namespace":
                 document["metadata"]["name"] = document["metadata"]["name"].replace("kubeadm", "kubeadm" + suffix)
             for subject in document.get("subjects", []):
@@ -103,8 +103,9 @@ class Awx:
                         rule["verbs"] = [verb for verb in rule["verbs"] if verb != without[1]]
             objects.append(document)
         kubectl = [str(REPO / ".venv" / "bin" / "kubectl"), "--kubeconfig", self.lab.kubeconfig]
-        listing = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects})  # as the file is written
-        subprocess.run([*kubectl, "apply", "-f", "-"], input=listing, text=True, check=True, capture_output=True)
+        manifests = yaml.safe_dump_all(objects)
+        done = subprocess.run([*kubectl, "apply", "-f", "-"], input=manifests, text=True, capture_output=True)
+        assert done.returncode == 0, done.stderr
         return self.lab.kubectl("create", "token", account, "-n", NAMESPACE, "--duration=2h").stdout.strip()
 
     def credential_env(self, token: str, private_data_dir: Path) -> dict[str, str]:
