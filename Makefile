@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection demo lint ruff mypy ansible-lint changelog-lint sanity units integration test bench bench-etcd bench-drain bench-scale bench-upgrade clean
+.PHONY: help deps venv collection demo lint ruff mypy ansible-lint changelog-lint sanity units ee awx integration test bench bench-etcd bench-drain bench-scale bench-upgrade clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,10 +43,11 @@ ruff: venv ## ruff lint and format checks on all Python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-mypy: collection ## type checks: plugins (with the unit tests' fakes) and the lab
+mypy: collection ## type checks: plugins (with the unit tests' fakes), the lab, the AWX content tests
 	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache \
 	  -p ansible_collections.cluster_ops.kubeadm.plugins -p ansible_collections.cluster_ops.kubeadm.tests.unit
 	cd tests/lab && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache labkit
+	cd tests/awx && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini --cache-dir $(CURDIR)/.mypy_cache .
 
 ansible-lint: collection ## ansible-lint, production profile
 	$(BIN)/ansible-lint --profile production
@@ -67,14 +68,27 @@ sanity: venv ## build the collection; ansible-test sanity and units on it with e
 	  $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m >/dev/null || exit 1; \
 	  ANSIBLE_NOCOLOR=1 $(BIN)/ansible-doc -t module cluster_ops.kubeadm.$$m | grep -q '^EXAMPLES' || { echo "$$m: no EXAMPLES"; exit 1; }; \
 	done; echo "ansible-doc: every module renders with examples"
+	@for i in $$(ls plugins/inventory/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
+	  ANSIBLE_NOCOLOR=1 $(BIN)/ansible-doc -t inventory cluster_ops.kubeadm.$$i | grep -q '^EXAMPLES' || { echo "$$i: no EXAMPLES"; exit 1; }; \
+	done; echo "ansible-doc: every inventory plugin renders with examples"
 
 units: collection ## unit tests with plain pytest (fast loop)
 	$(BIN)/pytest -q tests/unit
 
+EE_CONTEXT := awx/ee/context
+ee: venv ## the execution environment's build context (awx/ee/context) with the collection's tarball; no image is built
+	rm -rf $(BUILD)/ee $(EE_CONTEXT) && mkdir -p $(BUILD)/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/ee . >/dev/null
+	mv $(BUILD)/ee/cluster_ops-kubeadm-*.tar.gz $(BUILD)/ee/cluster_ops-kubeadm.tar.gz
+	$(BIN)/ansible-builder create -f awx/ee/execution-environment.yml -c $(EE_CONTEXT) -v 1
+
+awx: collection ee ## the AWX content: the execution environment (context, introspection), surveys against playbooks, RBAC
+	$(BIN)/pytest -q -p no:cacheprovider tests/awx
+
 integration: collection deps ## tests against real etcd, the lab control plane and the real kubectl
 	$(BIN)/pytest -q -p no:cacheprovider tests/integration
 
-test: lint sanity integration ## everything CI runs
+test: lint sanity awx integration ## everything CI runs
 
 bench: bench-etcd bench-drain bench-scale bench-upgrade ## every benchmark (about an hour): ratios against the reference tools
 
@@ -99,4 +113,4 @@ bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server'
 	  status=$$?; tests/lab/labctl down --state-dir $(SCALE_LAB); exit $$status
 
 clean: ## remove build output and lab state (not the venv)
-	rm -rf $(BUILD) .lab tests/output
+	rm -rf $(BUILD) .lab tests/output $(EE_CONTEXT)

@@ -106,11 +106,10 @@ options:
     type: list
     elements: str
 requirements:
-  - kubernetes >= 24.2.0 (the official Python client) on the host that runs the module
+  - kubernetes >= 24.2.0 (the official Python client) on the host that runs the module or plugin
 notes:
   - The connection options, their aliases and their environment variables are those of kubernetes.core,
     so a C(module_defaults) dictionary written for M(kubernetes.core.k8s) works unchanged, and AWX's
     C(OpenShift or Kubernetes API Bearer Token) credential works without extra wiring.
-  - Set them once for every module of the collection with C(module_defaults) and the action group
-    C(group/cluster_ops.kubeadm.k8s).
+  - For the modules, set them once with C(module_defaults) and the action group C(group/cluster_ops.kubeadm.k8s).
 """
