@@ -9,7 +9,7 @@ BUILD := .build
 COLLECTIONS := $(abspath $(BUILD))/collections
 TREE := $(COLLECTIONS)/ansible_collections/cluster_ops/kubeadm
 APT_PACKAGES := etcd-server etcd-client systemd-container debootstrap openssl rsync iproute2 haproxy apt-utils gnupg \
-  openssh-client
+  openssh-client chromium
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
