@@ -29,7 +29,9 @@ description:
   - B(Order.) The plan is the same for the same cluster. Candidates are taken in one fixed order - the nodes that
     conflict with the most other nodes first, then the longest budget chain first, then by name - and each batch
     is filled with every node in that order that still keeps the rules; then the batch's pods are moved where the
-    scheduler would put them and the next batch is filled against that state.
+    scheduler would put them and the next batch is filled against that state. A first batch filled to the brim can
+    leave the rest stacked on few nodes, so the fill is repeated with a few smaller bounds and the plan with the
+    fewest batches wins (then the shortest estimate, then the largest bound).
   - Read-only; check mode does the same.
 options:
   nodes:
@@ -114,8 +116,9 @@ splits:
     - For each boundary between two batches (C(after) is the number of the batch before it, from 1), what held back
       the first node that could not join that batch.
     - C(reason) is C(budget) (C(by) is the budget, C(namespace/name)), C(capacity) (C(by) the resources short, such as
-      C(cpu) or C(memory+pods), or C(placement) when no node left may run the pod), C(zone) (C(by) the zone) or
-      C(max_batch); C(held) counts the nodes held back by each reason.
+      C(cpu) or C(memory+pods), or C(placement) when no node left may run the pod), C(zone) (C(by) the zone),
+      C(max_batch), or C(balance) (C(by) the bound the plan chose itself because fuller batches would have needed
+      more batches in all); C(held) counts the nodes held back by each reason.
   returned: always
   type: list
   elements: dict

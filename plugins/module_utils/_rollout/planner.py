@@ -104,9 +104,10 @@ def _size(pod: Pod) -> tuple[int, int, str]:
 class Batch:
     """One batch being filled, with the placement of its evicted pods on the nodes that stay in service."""
 
-    def __init__(self, state: State, max_batch: Optional[int], zone_label: str) -> None:
+    def __init__(self, state: State, max_batch: Optional[int], zone_label: str, balance: Optional[int] = None) -> None:
         self.state = state
         self.max_batch = max_batch
+        self.balance = balance
         self.zone_label = zone_label
         self.zones = state.in_service(zone_label)
         self.members: list[str] = []
@@ -123,6 +124,9 @@ class Batch:
         """Why ``node`` cannot join, cheapest rule first; None when it can (and then it has joined)."""
         if self.max_batch is not None and len(self.members) >= self.max_batch:
             return Hold(node, "max_batch", str(self.max_batch), f"the batch has max_batch={self.max_batch} nodes")
+        if self.balance is not None and len(self.members) >= self.balance:
+            message = f"batches of {self.balance} nodes leave fewer batches in all than fuller first ones"
+            return Hold(node, "balance", str(self.balance), message)
         for budget, count in sorted(self.state.counts[node].items()):
             others = self.budget_nodes.get(budget)
             allowance = self.state.budgets[budget].allowance
@@ -268,7 +272,36 @@ def plan(
     pod_ready_seconds: float = 30,
     node_seconds: float = 0,
 ) -> dict[str, Any]:
-    """Batches, excluded nodes, the reason of every split, and the estimate (see the rollout_plan module)."""
+    """Batches, excluded nodes, the reason of every split, and the estimate (see the rollout_plan module).
+
+    Filling each batch to the brim can leave the rest stacked on few nodes (the first batch's pods land there), so
+    the fill is repeated with a few smaller bounds (one to three nodes fewer than the first batch had, a half, a
+    third) and the plan with the fewest batches wins, then the shortest estimate, then the largest bound.
+    """
+
+    def fill(balance: Optional[int]) -> dict[str, Any]:
+        return _fill(snapshot, candidates, max_batch, zone_label, pod_ready_seconds, node_seconds, balance)
+
+    best = fill(None)
+    first = len(best["batches"][0]) if best["batches"] else 0
+    bounds = {first - 1, first - 2, first - 3, math.ceil(first / 2), math.ceil(first / 3)}
+    for bound in sorted((b for b in bounds if 1 <= b < first), reverse=True):
+        other = fill(bound)
+        if (len(other["batches"]), other["estimate"]) < (len(best["batches"]), best["estimate"]):
+            best = other
+    return best
+
+
+def _fill(
+    snapshot: Snapshot,
+    candidates: list[str],
+    max_batch: Optional[int],
+    zone_label: str,
+    pod_ready_seconds: float,
+    node_seconds: float,
+    balance: Optional[int],
+) -> dict[str, Any]:
+    """One greedy plan: batch after batch, every waiting node in the greedy order that keeps the rules joins."""
     state = State(snapshot)
     excluded = {name: reason for name in sorted(set(candidates)) if (reason := excluded_reason(state, name))}
     waiting = order(state, [name for name in sorted(set(candidates)) if name not in excluded])
@@ -282,7 +315,7 @@ def plan(
     estimates: list[float] = []
     unplaced: dict[str, list[str]] = {}
     while waiting:
-        batch = Batch(state, max_batch, zone_label)
+        batch = Batch(state, max_batch, zone_label, balance)
         held: list[Hold] = []
         for name in waiting:
             hold = batch.hold(name)

@@ -1,5 +1,6 @@
 """upgrade_serial: auto on one control plane and three workers: batches planned from the budgets, planned again
-before each batch, no budget ever broken, the rollout report drawn; a failure in a batch stops the rollout.
+before each batch, no budget ever broken, the rollout report drawn; then os_patch_serial: auto, whose first batch
+fails and stops the rollout.
 
 Workloads (namespace ``auto``): app ``tight`` has one pod on worker-1 and one on worker-2 (two Deployments, each made
 while the other workers were cordoned) behind a budget of maxUnavailable 1; ``free`` has three pods and no budget.
@@ -107,7 +108,9 @@ def test_auto_rolls_the_workers_in_planned_batches_and_draws_the_report(nodes_la
     check_page(report, report_dir / "rollout-report.html", tmp_path / "report.png")
 
 
-def test_a_failure_in_a_batch_stops_the_rollout(nodes_lab, workloads, tmp_path):
+def test_os_patching_in_planned_batches_stops_at_a_failing_batch(nodes_lab, workloads, tmp_path):
+    """Every node has an OS update (the lab's lab-kernel 1.1, which asks for a reboot); the workers' kubelets will not
+    start again after theirs, so the first planned batch fails waiting for its nodes and nothing else is touched."""
     drop_in = "[Service]\\nExecStartPre=/bin/false\\n"
     for node in WORKERS:  # whichever batch comes first fails
         nodes_lab.ssh(node, f"mkdir -p {FAULT.rsplit('/', 1)[0]} && printf '{drop_in}' > {FAULT}")
@@ -115,16 +118,25 @@ def test_a_failure_in_a_batch_stops_the_rollout(nodes_lab, workloads, tmp_path):
         "ANSIBLE_CALLBACKS_ENABLED": "cluster_ops.kubeadm.rollout_report",
         "CLUSTER_OPS_ROLLOUT_REPORT_DIR": str(tmp_path),
     }
-    run = playbook(nodes_lab, "upgrade", {"kubernetes_version": "1.37", "upgrade_serial": "auto"}, env=env)
+    extra = {"os_patch_serial": "auto", "os_upgrade_wait_timeout": 15}
+    run = playbook(nodes_lab, "os_patch", extra, env=env)
     assert run.returncode != 0
     failures = run.failures()
-    assert any('stays cordoned: "Restart the kubelet' in f for f in failures), failures
+    assert any("stays cordoned" in f for f in failures), failures
     report = json.loads((tmp_path / "rollout-report.json").read_text())
-    first = report["summary"]["plans"][0]["next"]
-    assert report["ok"] is False and len(report["summary"]["plans"]) == 1  # never planned again
+    plans = report["summary"]["plans"]
+    first = plans[0]["next"]
+    assert report["ok"] is False and len(plans) == 1 and len(first) >= 1  # never planned again
+    assert [p["rollout"] for p in plans] == ["os-patch"]
+    for node in first:
+        assert [e["phase"] for e in report["nodes"][node]] == ["drain", "packages", "reboot", "wait"], report["nodes"][
+            node
+        ]
+        assert report["nodes"][node][-1]["status"] == "failed"
     state = versions(nodes_lab)
     assert sorted(n for n in WORKERS if state["unschedulable"][n]) == first  # the first batch stays cordoned
     for node in set(WORKERS) - set(first):  # the rest never started
-        assert state["kubelet"][node] == "v1.36.3" and not state["unschedulable"][node]
+        patched = nodes_lab.ssh(node, "dpkg-query -W -f '${Version}' lab-kernel").stdout
+        assert not patched.startswith("1.1") and not state["unschedulable"][node], (node, patched)
     assert "PLAY [Report]" not in run.output
     assert workloads.violations == {}, workloads.minimum

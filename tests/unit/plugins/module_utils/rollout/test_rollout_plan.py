@@ -251,3 +251,17 @@ def test_bad_options_fail_before_the_cluster_is_read():
     with pytest.raises(InvalidInput, match="zone_label"):
         run.run({**PARAMS, "zone_label": " ", "timeout": 60}, api_client=server.client())
     assert server.requests == []
+
+
+def test_a_first_batch_filled_to_the_brim_is_given_up_when_smaller_ones_need_fewer_batches():
+    nodes = [make_node(f"n{i}") for i in range(1, 7)]
+    pods = [make_pod(f"w{i}", f"n{i}", "wide") for i in range(1, 7)]
+    pdbs = [make_pdb("wide", "wide", allowed=3, max_unavailable=3)]
+    cluster = snapshot.build(nodes, pods, pdbs)
+    names = [f"n{i}" for i in range(1, 7)]
+    # three at once put their pods on the other three, two each: then those can only go one by one
+    brim = planner._fill(cluster, names, None, planner.ZONE_LABEL, 30, 0, None)
+    assert [len(batch) for batch in brim["batches"]] == [3, 1, 1, 1]
+    result = planner.plan(cluster, names)
+    assert result["batches"] == [["n1", "n2"], ["n3", "n5"], ["n4", "n6"]]
+    assert result["splits"][0]["reason"] == "balance" and result["splits"][0]["by"] == "2"
