@@ -126,7 +126,7 @@ class CallbackModule(CallbackBase):
         self.failed = True
 
     def v2_runner_on_skipped(self, result: Any) -> None:
-        host, task, _ = _parts(result)
+        host, task, _data = _parts(result)
         self.timeline.task_end(host.get_name(), task._uuid, None, "skipped")
 
     def v2_playbook_on_stats(self, stats: Any) -> None:

@@ -34,12 +34,12 @@ def test_one_paginated_read_of_nodes_pods_and_budgets_plans_every_worker_once():
     assert result["changed"] is False
     assert sorted(name for batch in result["batches"] for name in batch) == WORKERS
     assert result["excluded"] == {}
-    assert sorted({path for path, _ in server.requests}) == [
+    assert sorted({request[0] for request in server.requests}) == [
         "/api/v1/nodes",
         "/api/v1/pods",
         "/apis/policy/v1/poddisruptionbudgets",
     ]
-    assert all("limit" in query for _, query in server.requests)
+    assert all("limit" in request[1] for request in server.requests)
     # the recorded pages are 4 nodes, 20 pods and 4 budgets long: the continue tokens were followed
     assert len(server.requests) >= 3
 
