@@ -9,12 +9,12 @@ BUILD := .build
 COLLECTIONS := $(abspath $(BUILD))/collections
 TREE := $(COLLECTIONS)/ansible_collections/cluster_ops/kubeadm
 APT_PACKAGES := etcd-server etcd-client systemd-container debootstrap openssl rsync iproute2 haproxy apt-utils gnupg \
-  openssh-client
+  openssh-client chromium
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help deps venv collection demo lint ruff mypy ansible-lint changelog-lint sanity units ee awx integration test bench bench-etcd bench-drain bench-scale bench-upgrade clean
+.PHONY: help deps venv collection demo lint ruff mypy ansible-lint changelog-lint sanity units ee awx integration test bench bench-etcd bench-drain bench-scale bench-upgrade bench-rollout clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -90,7 +90,7 @@ integration: collection deps ## tests against real etcd, the lab control plane a
 
 test: lint sanity awx integration ## everything CI runs
 
-bench: bench-etcd bench-drain bench-scale bench-upgrade ## every benchmark (about an hour): ratios against the reference tools
+bench: bench-etcd bench-drain bench-scale bench-upgrade bench-rollout ## every benchmark (about an hour): ratios against the reference tools
 
 bench-etcd: collection deps ## etcd_snapshot vs etcdctl snapshot save + status on a 256 MB etcd
 	$(PY) bench/bench_etcd_snapshot.py
@@ -101,6 +101,9 @@ bench-drain: collection deps ## node_drain vs kubectl drain vs kubernetes.core.k
 
 bench-upgrade: collection deps ## upgrade.yml on lab nodes: orchestration overhead, upgrade_serial 2 against 1
 	$(PY) bench/bench_upgrade.py
+
+bench-rollout: collection deps ## upgrade_serial auto against 1 and 2 on six lab workers; the auto run's report in bench/out
+	$(PY) bench/bench_rollout.py
 
 SCALE_LAB := $(abspath .lab/bench-scale)
 bench-scale: collection deps ## one 5,000-node / 50,000-pod lab: the API server's numbers, then cluster_info and api_removals vs kubectl

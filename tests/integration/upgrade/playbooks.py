@@ -49,16 +49,26 @@ class Run:
 
 
 def playbook(
-    lab: NodesLab, name: str, extra: dict[str, Any] | None = None, check: bool = False, timeout: float = 1500
+    lab: NodesLab,
+    name: str,
+    extra: dict[str, Any] | None = None,
+    check: bool = False,
+    timeout: float = 1500,
+    env: dict[str, str] | None = None,
 ) -> Run:
-    """``ansible-playbook -i <lab>/hosts.yml playbooks/<name>.yml -e <extra>`` with the collection built from here."""
+    """``ansible-playbook -i <lab>/hosts.yml playbooks/<name>.yml -e <extra>`` with the collection built from here;
+    ``env`` adds to the environment (a callback to enable, say)."""
     command = [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(lab.inventory)]
     command += [str(REPO / "playbooks" / f"{name}.yml"), "-e", json.dumps(extra or {})]
     if check:
         command.append("--check")
-    env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"})
-    env.pop("KUBECONFIG", None)  # the playbooks find their way to the API themselves
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False)
+    environment = ansible_env(
+        {"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+    )
+    environment.pop("KUBECONFIG", None)  # the playbooks find their way to the API themselves
+    done = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False
+    )
     return Run(done.returncode, done.stdout + done.stderr)
 
 
