@@ -38,53 +38,20 @@ from workload import BudgetWatcher, Cluster, wait_for  # noqa: E402
 WORKERS = [f"worker-{n}" for n in range(1, 7)]
 REQUIRED = {"solo": 1, "pair": 2, "wide": 3}  # the fewest healthy pods each budget allows
 SETTINGS = ("auto", 1, 2)
+REQUESTS = {"cpu": "100m", "memory": "64Mi"}  # what each pod asks of the scheduler
 
 
 def labctl(state: Path, *args: str, timeout: float = 900) -> None:
     subprocess.run([str(LABCTL), *args, "--state-dir", str(state)], check=True, timeout=timeout, capture_output=True)
 
 
-def deployment(name: str, app: str, replicas: int) -> dict[str, Any]:
-    labels = {"app": app, "deployment": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "bench"},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "terminationGracePeriodSeconds": 5,
-                    "containers": [
-                        {
-                            "name": "app",
-                            "image": "registry.k8s.io/pause:3.10",
-                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
-                        }
-                    ],
-                },
-            },
-        },
-    }
-
-
 def seed(state: Path) -> Cluster:
     cluster = Cluster(str(state / "admin.conf"))
     cluster.namespace("bench")
     for name, node in (("solo-a", "worker-1"), ("solo-b", "worker-2")):
-        others = [w for w in WORKERS if w != node]
-        for other in others:
-            cluster.set_unschedulable(other, True)
-        try:
-            cluster.apps.create_namespaced_deployment("bench", deployment(name, "solo", 1), _preload_content=False)
-            wait_for(f"{name} on {node}", lambda node=node: cluster.pods("bench", node=node, selector="app=solo"))
-        finally:
-            for other in others:
-                cluster.set_unschedulable(other, False)
+        cluster.pinned_deployment("bench", name, node, [w for w in WORKERS if w != node], app="solo", requests=REQUESTS)
     for name, replicas in (("pair", 4), ("wide", 6), ("free", 6)):
-        cluster.apps.create_namespaced_deployment("bench", deployment(name, name, replicas), _preload_content=False)
+        cluster.deployment("bench", name, replicas, labels={"app": name, "deployment": name}, requests=REQUESTS)
     cluster.pdb_create("bench", "solo", "solo", max_unavailable=1)
     cluster.pdb_create("bench", "pair", "pair", max_unavailable=2)
     cluster.pdb_create("bench", "wide", "wide", max_unavailable="50%")

@@ -78,18 +78,52 @@ class Cluster:
             if exc.status != 404:
                 raise
 
-    def deployment(self, namespace: str, name: str, replicas: int, empty_dir: bool = False, grace: int = 5) -> None:
+    def deployment(
+        self,
+        namespace: str,
+        name: str,
+        replicas: int,
+        empty_dir: bool = False,
+        grace: int = 5,
+        labels: Optional[dict[str, str]] = None,
+        requests: Optional[dict[str, str]] = None,
+    ) -> None:
+        """A Deployment of pause pods labelled ``labels`` (default ``app: name``), requesting ``requests``."""
+        labels = labels or {"app": name}
         body = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {"name": name, "namespace": namespace},
             "spec": {
                 "replicas": replicas,
-                "selector": {"matchLabels": {"app": name}},
-                "template": pod_template({"app": name}, empty_dir, grace),
+                "selector": {"matchLabels": labels},
+                "template": pod_template(labels, empty_dir, grace, requests),
             },
         }
         self.apps.create_namespaced_deployment(namespace, body, _preload_content=False)
+
+    def pinned_deployment(
+        self,
+        namespace: str,
+        name: str,
+        node: str,
+        others: list[str],
+        app: str,
+        requests: Optional[dict[str, str]] = None,
+    ) -> None:
+        """A one-replica Deployment (labels ``app``, ``deployment: name``) whose pod runs on ``node``: made while
+        the ``others`` are cordoned, so nothing but the scheduler's choice pins it (a drain may move it)."""
+        for other in others:
+            self.set_unschedulable(other, True)
+        try:
+            self.deployment(namespace, name, 1, labels={"app": app, "deployment": name}, requests=requests)
+            wait_for(f"{name} on {node}", lambda: [
+                p for p in self.pods(namespace, node=node, selector=f"deployment={name}")
+                if p["status"].get("phase") == "Running"
+            ])  # fmt: skip
+        finally:
+            for other in others:
+                self.set_unschedulable(other, False)
 
     def statefulset(self, namespace: str, name: str, replicas: int, grace: int = 5) -> None:
         body = {
@@ -159,11 +193,15 @@ class Cluster:
                     raise
 
 
-def pod_template(labels: dict[str, str], empty_dir: bool, grace: int) -> dict[str, Any]:
+def pod_template(
+    labels: dict[str, str], empty_dir: bool, grace: int, requests: Optional[dict[str, str]] = None
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "terminationGracePeriodSeconds": grace,
         "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}],
     }
+    if requests:
+        spec["containers"][0]["resources"] = {"requests": dict(requests)}
     if empty_dir:
         spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
         spec["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/scratch"}]

@@ -29,40 +29,12 @@ WORKERS = ["worker-1", "worker-2", "worker-3"]
 FAULT = "/etc/systemd/system/kubelet.service.d/90-lab-fault.conf"
 
 
-def tight(name: str, node: str) -> dict:
-    labels = {"app": "tight", "deployment": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "auto"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}]},
-            },
-        },
-    }
-
-
 @pytest.fixture(scope="module")
 def workloads(nodes_lab):
     cluster = Cluster(nodes_lab.kubeconfig)
     cluster.namespace("auto")
     for name, node in (("tight-a", "worker-1"), ("tight-b", "worker-2")):
-        others = [w for w in WORKERS if w != node]
-        for other in others:
-            cluster.set_unschedulable(other, True)
-        try:
-            cluster.apps.create_namespaced_deployment("auto", tight(name, node), _preload_content=False)
-            wait_for(f"{name} on {node}", lambda node=node, name=name: [
-                p for p in cluster.pods("auto", node=node, selector=f"deployment={name}")
-                if p["status"].get("phase") == "Running"
-            ])  # fmt: skip
-        finally:
-            for other in others:
-                cluster.set_unschedulable(other, False)
+        cluster.pinned_deployment("auto", name, node, [w for w in WORKERS if w != node], app="tight")
     cluster.pdb_create("auto", "tight", "tight", max_unavailable=1)
     cluster.deployment("auto", "free", 3)
     wait_for("the budget to allow one", lambda: cluster.pdb("auto", "tight")["status"].get("disruptionsAllowed") == 1)
