@@ -86,7 +86,7 @@ awx: collection ee ## the AWX content: the execution environment (context, intro
 	$(BIN)/pytest -q -p no:cacheprovider tests/awx
 
 integration: collection deps ## tests against real etcd, the lab control plane and the real kubectl
-	$(BIN)/pytest -q -p no:cacheprovider tests/integration
+	$(BIN)/pytest -q -p no:cacheprovider --durations=25 tests/integration
 
 test: lint sanity awx integration ## everything CI runs
 

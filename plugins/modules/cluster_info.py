@@ -118,6 +118,9 @@ nodes:
     kubelet_version:
       description: The kubelet version the node reports.
       type: str
+    boot_id:
+      description: The boot ID the node reports (C(status.nodeInfo.bootID)); it changes with every boot.
+      type: str
     internal_ip:
       description: The node's first C(InternalIP) address, or null.
       type: str

@@ -37,6 +37,13 @@ options:
         (for example kube-proxy and the network plugin after a reboot).
     type: bool
     default: false
+  previous_boot_id:
+    description:
+      - Also wait until the node reports a boot ID (C(status.nodeInfo.bootID)) other than this one, the
+        RV(boot_id) read before a reboot, so that the kubelet of the new boot has reported. Without it a node
+        whose kubelet does not start after a reboot looks Ready until the control plane marks it
+        C(Unknown) (the node monitor grace period, 40 to 50 seconds).
+    type: str
   interval:
     description: Seconds between two reads.
     type: float
@@ -57,6 +64,17 @@ EXAMPLES = r"""
   cluster_ops.kubeadm.node_wait:
     node: worker-1
     timeout: 600
+    daemonsets_running: true
+
+- name: Read the boot ID before a reboot
+  cluster_ops.kubeadm.node_wait:
+    node: worker-1
+  register: before_reboot
+
+- name: After the reboot, wait for the kubelet of the new boot
+  cluster_ops.kubeadm.node_wait:
+    node: worker-1
+    previous_boot_id: "{{ before_reboot.boot_id }}"
     daemonsets_running: true
 
 - name: Wait until the upgraded kubelet has registered
@@ -82,6 +100,11 @@ kubelet_version:
   returned: success
   type: str
   sample: v1.35.2
+boot_id:
+  description: The boot ID the node's kubelet reports (C(status.nodeInfo.bootID)); it changes with every boot.
+  returned: success
+  type: str
+  sample: 5d1c4a3e-8f0b-4c55-9a8e-2f7d8c1e9b40
 unschedulable:
   description: Whether the node is cordoned (node_wait does not change it).
   returned: success

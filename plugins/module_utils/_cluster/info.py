@@ -66,6 +66,7 @@ def summarize_node(node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "unschedulable": bool(spec.get("unschedulable")),
         "taints": taints,
         "kubelet_version": (status.get("nodeInfo") or {}).get("kubeletVersion"),
+        "boot_id": (status.get("nodeInfo") or {}).get("bootID"),
         "internal_ip": internal_ips[0] if internal_ips else None,
         "cordoned_by": (metadata.get("annotations") or {}).get(CORDONED_BY),
     }

@@ -1,6 +1,7 @@
 # Copyright: cluster_ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""node_wait's logic: wait until a node is Ready, runs a kubelet version, and its DaemonSet pods are Running."""
+"""node_wait's logic: wait until a node is Ready, runs a kubelet version, has booted again, and its DaemonSet pods
+are Running."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class WaitOptions:
     timeout: int = field(default=300, metadata=spec(type="int"))
     kubelet_version: Optional[str] = field(default=None, metadata=spec(type="str"))
     daemonsets_running: bool = field(default=False, metadata=spec(type="bool"))
+    previous_boot_id: Optional[str] = field(default=None, metadata=spec(type="str"))
     interval: float = field(default=1.0, metadata=spec(type="float"))
 
     @classmethod
@@ -47,6 +49,8 @@ class WaitOptions:
         check_seconds("interval", options.interval, high=min(options.timeout, 3600))
         if options.kubelet_version is not None:
             options.kubelet_version = normalize_version(options.kubelet_version)
+        if options.previous_boot_id is not None and not options.previous_boot_id.strip():
+            raise InvalidInput("previous_boot_id must be the boot ID a node reported, got an empty string")
         return options
 
 
@@ -54,14 +58,16 @@ WAIT_ARGSPEC = argspec(WaitOptions)
 
 
 def node_state(node: dict[str, Any]) -> dict[str, Any]:
-    """What matters of a node: Ready (with reason and message when not), kubelet version."""
+    """What matters of a node: Ready (with reason and message when not), kubelet version, boot ID."""
     conditions = (node.get("status") or {}).get("conditions") or []
     ready = next((c for c in conditions if c.get("type") == "Ready"), None)
+    info = (node.get("status") or {}).get("nodeInfo") or {}
     return {
         "ready": bool(ready and ready.get("status") == "True"),
         "ready_reason": (ready or {}).get("reason") or ("no Ready condition" if ready is None else ""),
         "ready_message": (ready or {}).get("message") or "",
-        "kubelet_version": ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or "",
+        "kubelet_version": info.get("kubeletVersion") or "",
+        "boot_id": info.get("bootID") or "",
         "unschedulable": bool((node.get("spec") or {}).get("unschedulable")),
     }
 
@@ -96,6 +102,7 @@ class NodeWait:
         self.timeout = options.timeout
         self.want_version = options.kubelet_version
         self.daemonsets_running = options.daemonsets_running
+        self.previous_boot_id = options.previous_boot_id
         self.interval = options.interval
         self.clock = clock
         self.sleep = sleep
@@ -137,6 +144,10 @@ class NodeWait:
             problems.append(f"Ready is not True ({detail or 'no reason given'})")
         if self.want_version and seen["kubelet_version"] != self.want_version:
             problems.append(f"kubelet {seen['kubelet_version'] or 'version unknown'}, want {self.want_version}")
+        if self.previous_boot_id and seen["boot_id"] == self.previous_boot_id:
+            # Ready stays True until the control plane notices a silent kubelet: only a new boot ID shows that the
+            # kubelet of the new boot is up and reporting.
+            problems.append(f"boot ID {self.previous_boot_id} is still the one before the reboot (no kubelet since)")
         if self.daemonsets_running:
             try:
                 pods, _version = self.api.list_pods(self.node, None)

@@ -94,6 +94,7 @@ def test_node_facts(facts):
         "unschedulable": False,
         "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
         "kubelet_version": "v1.35.2",
+        "boot_id": "b0b00001-1111-2222-3333-444455556666",
         "internal_ip": "10.0.0.11",
         "cordoned_by": None,
         "pods": 6,

@@ -19,13 +19,15 @@ from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes.wait im
 from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.nodes.drain_fake import make_pod
 
 
-def node(ready="True", version="v1.35.2", reason="KubeletReady", message="kubelet is posting ready status"):
+def node(
+    ready="True", version="v1.35.2", reason="KubeletReady", message="kubelet is posting ready status", boot="boot-1"
+):
     return {
         "metadata": {"name": "worker-1"},
         "spec": {},
         "status": {
             "conditions": [{"type": "Ready", "status": ready, "reason": reason, "message": message}],
-            "nodeInfo": {"kubeletVersion": version},
+            "nodeInfo": {"kubeletVersion": version, "bootID": boot},
         },
     }
 
@@ -126,3 +128,21 @@ def test_missing_node_at_the_timeout():
 def test_bad_options(options):
     with pytest.raises(InvalidInput):
         WaitOptions.from_params({"node": "worker-1", "timeout": 5, **options})
+
+
+def test_after_a_reboot_a_stale_ready_is_not_enough_the_boot_id_must_change():
+    # Ready stays True from before the reboot until the kubelet of the new boot reports its new boot ID.
+    result = wait(ScriptedApi([node(), node(), node(boot="boot-2")]), previous_boot_id="boot-1")
+    assert result["polls"] == 3 and result["boot_id"] == "boot-2"
+
+
+def test_a_kubelet_that_never_reports_after_the_reboot_times_out_naming_the_boot_id():
+    with pytest.raises(OperationTimeout) as failure:
+        wait(ScriptedApi([node()]), previous_boot_id="boot-1", timeout=5)
+    assert "boot ID boot-1 is still the one before the reboot" in failure.value.message
+    assert failure.value.details["last_seen"]["ready"] is True
+
+
+def test_an_empty_previous_boot_id_is_refused():
+    with pytest.raises(InvalidInput, match="previous_boot_id must be the boot ID a node reported"):
+        wait(ScriptedApi([node()]), previous_boot_id=" ")
