@@ -283,3 +283,11 @@ def test_apps_profile_blockers(lab, apps_profile):
     assert apps.pop("standalone") == ["unmanaged"]
     assert sorted(apps.values()) == [["emptydir"], ["emptydir"]]  # the two scratch pods
     assert all(name.startswith("scratch-") for name in apps)
+
+
+def test_the_former_name_cluster_facts_is_routed_to_cluster_info(lab):
+    args = {"kubeconfig": str(lab.kubeconfig), "include_pods": False}
+    former, current = run_module("cluster_facts", args), run_module("cluster_info", args)
+    assert "failed" not in former, former
+    assert sorted(former["nodes"]) == sorted(current["nodes"]) == sorted(lab.info["nodes"])
+    assert former["control_plane"] == current["control_plane"]
