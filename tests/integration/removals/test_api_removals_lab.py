@@ -14,7 +14,7 @@ import time
 
 import pytest
 from ansible_run import run_module
-from conftest import LabHandle
+from lab_handle import LabHandle
 
 
 @pytest.fixture(scope="module")
