@@ -30,6 +30,7 @@ class LabHandle:
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,  # the output goes into the error below
         )
         if check and result.returncode != 0:
             raise AssertionError(
