@@ -95,8 +95,34 @@ def in_process_gather(kubeconfig: str) -> tuple[float, dict]:
     return time.perf_counter() - started, result
 
 
+def wait_until_settled(kubeconfig: str, timeout: float = 600.0) -> int:
+    """Wait until the number of pods holds still for 10 s (controllers replace what an earlier benchmark evicted),
+    so that every reader of a repetition sees the same cluster; that number."""
+    sys.path.insert(0, str(COLLECTIONS))
+    from kubernetes import client
+
+    from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s.connection import api_client
+
+    core = client.CoreV1Api(api_client({"kubeconfig": kubeconfig, "validate_certs": True}))
+    deadline, last = time.monotonic() + timeout, -1
+    while time.monotonic() < deadline:
+        pages = core.list_pod_for_all_namespaces(limit=5000, _preload_content=False).json()
+        count = len(pages["items"])
+        while pages["metadata"].get("continue"):
+            pages = core.list_pod_for_all_namespaces(
+                limit=5000, _continue=pages["metadata"]["continue"], _preload_content=False
+            ).json()
+            count += len(pages["items"])
+        if count == last:
+            return count
+        last = count
+        time.sleep(10)
+    raise SystemExit(f"the pods did not settle within {timeout:.0f}s (last count {last})")
+
+
 def bench(state_dir: Path, repetitions: int, work: Path) -> bool:
     kubeconfig = str(state_dir / "admin.conf")
+    print(f"pods settled at {wait_until_settled(kubeconfig)}", flush=True)
     kubectl = [str(VENV_BIN / "kubectl"), "--kubeconfig", kubeconfig, "get"]
     args_file = work / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"kubeconfig": kubeconfig}}))
