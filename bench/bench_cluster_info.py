@@ -6,7 +6,8 @@ pods exist) and ``scale`` (5,000 nodes, 50,000 pods), then, against that same AP
 
 - kubectl: the real kubectl (``.venv/bin/kubectl``, default ``--chunk-size 500``) listing nodes, then all pods;
 - module: the cluster_info module run as Ansible runs it (``python -m`` the module with an args file),
-  its peak RSS taken from ``wait4`` on that very process;
+  its peak RSS taken from ``wait4`` by a small launcher that forks it (a child forked from this process would
+  inherit this process's high-water mark across exec, and this process holds kubectl's JSON);
 - ansible: ``ansible localhost -m cluster_ops.kubeadm.cluster_info`` end to end (Ansible's start-up included);
 - gather: the module_utils ``gather()`` in this process (no interpreter start, no JSON output).
 
@@ -51,18 +52,41 @@ def env() -> dict[str, str]:
     return environment
 
 
+# Forks and execs its arguments after the first, waits, and writes the child's peak RSS (kB) to the file
+# descriptor the first names.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measured(command: list[str], out: Path) -> tuple[float, float]:
     """Run ``command`` with stdout to ``out``: (wall seconds, peak RSS in MB of that process)."""
+    read_end, write_end = os.pipe()
     with open(out, "wb") as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env(), cwd=REPO)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen(
+            [str(PYTHON), "-c", LAUNCHER, str(write_end), *command],
+            stdout=stdout,
+            stderr=stderr,
+            env=env(),
+            cwd=REPO,
+            pass_fds=(write_end,),
+        )
+        os.close(write_end)
+        proc.wait()
         elapsed = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        with os.fdopen(read_end, "rb") as report:
+            peak_kb = int(report.read() or 0)
         if proc.returncode:
             stderr.seek(0)
             raise SystemExit(f"{command[0]} failed ({proc.returncode}): {stderr.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, peak_kb / 1024
 
 
 def labctl(*args: str) -> None:
