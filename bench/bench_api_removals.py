@@ -45,8 +45,9 @@ def main() -> int:
         result = run_module("api_removals", {"kubeconfig": kubeconfig, "target_version": options.target})
         module_times.append(time.perf_counter() - started)
         assert not result.get("failed"), result
-        kinds = result["sources"]["last_applied"].get("kinds") or {}
-        resources = [f"{kind}.{version.split('/')[0]}" if "/" in version else kind for kind, version in kinds.items()]
+        # "Ingress (networking.k8s.io/v1)": each kind listed, at the version the API server serves it
+        kinds = [entry.rstrip(")").split(" (") for entry in result["sources"]["last_applied"].get("kinds") or []]
+        resources = [f"{kind}.{version.split('/')[0]}" if "/" in version else kind for kind, version in kinds]
         started = time.perf_counter()
         listed = 0
         for resource in [*resources, "secrets"]:
