@@ -47,7 +47,7 @@ def upgrade(state: Path, serial: int) -> dict[str, Any]:
     extra = {"kubernetes_version": "1.36", "upgrade_serial": serial, "upgrade_delete_emptydir_data": True}
     command = [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(state / "hosts.yml")]
     command += [str(REPO / "playbooks" / "upgrade.yml"), "-e", json.dumps(extra)]
-    env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
+    env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_SHOW_CUSTOM_STATS": "1"})
     env.pop("KUBECONFIG", None)
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, timeout=3600, check=False)
