@@ -55,8 +55,12 @@ def upgrade(state: Path, serial: int) -> dict[str, Any]:
     report = json.loads(done.stdout)
     if done.returncode != 0:
         raise SystemExit(f"upgrade with serial {serial} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-    plays = {play["play"]["name"]: play["play"]["duration"] for play in report["plays"]}
-    workers = [d for name, d in plays.items() if name.startswith("Upgrade hop - the workers") and d.get("end")]
+    # Every hop imports the same plays, so names repeat: the workers' plays that ran are those with an end.
+    workers = [
+        play["play"]["duration"]
+        for play in report["plays"]
+        if play["play"]["name"].startswith("Upgrade hop - the workers") and play["play"]["duration"].get("end")
+    ]
     return {"wall": wall, "stats": report["global_custom_stats"]["upgrade"], "workers": workers}
 
 
