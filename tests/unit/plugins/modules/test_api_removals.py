@@ -19,7 +19,7 @@ from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.rem
     helm_secret,
     serve_helm,
 )
-from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.modules.test_version_skew import patch_module_args
+from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.modules.module_args import patch_module_args
 
 PDB = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: shop\n"
 

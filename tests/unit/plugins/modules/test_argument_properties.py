@@ -34,7 +34,7 @@ from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.ver
     valid_versions,
     version_shaped,
 )
-from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.modules.test_version_skew import patch_module_args
+from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.modules.module_args import patch_module_args
 
 DEADLINE = timedelta(seconds=2)  # one run of a module takes milliseconds; 1.9999 once took seconds and gigabytes
 # derandomize: the same examples on every run (no flaky CI, no example database written into the checkout)

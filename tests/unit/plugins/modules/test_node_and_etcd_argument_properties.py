@@ -20,7 +20,6 @@ import tracemalloc
 from typing import Any
 
 import pytest
-from ansible.module_utils import basic
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._nodes import drain, wait
 from ansible_collections.cluster_ops.kubeadm.plugins.modules import (
@@ -31,22 +30,11 @@ from ansible_collections.cluster_ops.kubeadm.plugins.modules import (
     node_wait,
 )
 from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.module_utils.nodes.drain_fake import FakeApi, make_pod
+from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.modules.module_args import patch_module_args
 
 hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies
 given, settings = hypothesis.given, hypothesis.settings
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    from unittest import mock
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
-
 
 EXAMPLES = 150
 # derandomize: the same examples on every run (no flaky CI, no example database written into the checkout)

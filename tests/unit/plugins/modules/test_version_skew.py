@@ -6,22 +6,10 @@ import json
 import types
 
 import pytest
-from ansible.module_utils import basic
 
 from ansible_collections.cluster_ops.kubeadm.plugins.module_utils._k8s import connection
 from ansible_collections.cluster_ops.kubeadm.plugins.modules import version_skew
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    from unittest import mock
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
-
+from ansible_collections.cluster_ops.kubeadm.tests.unit.plugins.modules.module_args import patch_module_args
 
 FACTS_MODULE = "ansible_collections.cluster_ops.kubeadm.plugins.module_utils._cluster.info"
 
